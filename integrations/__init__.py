@@ -1,0 +1,1 @@
+"""Clients for the e-shop and the CRM: ports, typed results, errors and adapters."""

@@ -1,0 +1,38 @@
+"""The errors every adapter raises, whatever platform sits behind it.
+
+Actions catch these, never an HTTP library's exceptions, so a platform can be
+swapped without touching a single flow.
+"""
+
+from __future__ import annotations
+
+
+class IntegrationError(Exception):
+    """Base class: something went wrong talking to the e-shop or the CRM."""
+
+
+class ServiceUnavailable(IntegrationError):
+    """The platform is down, too slow for the time budget, or answered garbage.
+
+    The user should get an apology and the offer of a human; retrying later may work.
+    """
+
+
+class NotFound(IntegrationError):
+    """The platform does not know the thing asked for."""
+
+
+class InvalidRequest(IntegrationError):
+    """The platform refused the request as malformed or breaking a rule."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or {}
+
+
+class Conflict(IntegrationError):
+    """An idempotency key was reused for a different request."""
+
+
+class AuthenticationFailed(IntegrationError):
+    """The credentials were refused: a configuration problem, not the user's."""

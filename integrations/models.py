@@ -1,0 +1,148 @@
+"""Typed results of the e-shop and CRM ports.
+
+Adapters translate each platform's payloads into these; actions read only these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+
+class OrderStatus(str, Enum):
+    PENDING = "pending"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    DELAYED = "delayed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.amount:.2f} {self.currency}"
+
+
+@dataclass(frozen=True)
+class Variant:
+    sku: str
+    title: str
+    price: Money
+    stock: int
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def available(self) -> bool:
+        return self.stock > 0
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    category: str
+    description: str
+    url: str
+    variants: tuple[Variant, ...] = ()
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    sku: str
+    product_name: str
+    variant_title: str
+    quantity: int
+    unit_price: Money
+
+
+@dataclass(frozen=True)
+class TrackingEvent:
+    at: datetime
+    status: str
+    location: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Shipment:
+    carrier_name: str
+    tracking_number: str
+    tracking_url: str
+    status: str
+    shipped_at: datetime | None
+    estimated_delivery: date | None
+    delivered_at: datetime | None
+    delay_reason: str | None
+    events: tuple[TrackingEvent, ...] = ()
+
+    @property
+    def latest_event(self) -> TrackingEvent | None:
+        return self.events[-1] if self.events else None
+
+
+@dataclass(frozen=True)
+class Order:
+    number: str
+    status: OrderStatus
+    email: str
+    customer_id: str | None
+    placed_at: datetime
+    total: Money
+    lines: tuple[OrderLine, ...] = ()
+    shipments: tuple[Shipment, ...] = ()
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    refund_status: str | None = None
+
+    def belongs_to(self, email: str) -> bool:
+        return self.email.strip().casefold() == email.strip().casefold()
+
+
+@dataclass(frozen=True)
+class LoginCodeCheck:
+    verified: bool
+    customer_id: str | None = None
+    attempts_left: int = 0
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: str
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Interaction:
+    id: str
+    contact_id: str
+    channel: str
+    kind: str
+    summary: str
+    order_number: str | None
+    outcome: str | None
+    conversation_id: str | None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: str
+    number: str
+    status: str
+    subject: str
+    priority: str
