@@ -1,0 +1,361 @@
+"""Queries and writes of the sandbox, one function per API operation.
+
+Each runs inside the request's transaction (see app.py) and returns plain
+JSON-ready data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from sandbox_backend import tables as t
+from sandbox_backend.errors import Conflict, NotFound, ValidationFailed
+
+LOGIN_CODE_TTL = timedelta(minutes=10)
+LOGIN_CODE_ATTEMPTS = 5
+
+
+def now() -> datetime:
+    return datetime.utcnow().replace(microsecond=0)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+# ---- catalog
+
+def list_products(s: Session, q: str | None, category: str | None, limit: int, offset: int) -> tuple[list, int | None]:
+    query = select(t.Product).order_by(t.Product.id)
+    if category:
+        query = query.where(t.Product.category == category.lower())
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(
+            or_(func.lower(t.Product.name).like(pattern), func.lower(t.Product.description).like(pattern),
+                func.lower(cast(t.Product.tags, String)).like(pattern))
+        )
+    return _page(s, query, limit, offset, product_json)
+
+
+def get_product(s: Session, product_id: str) -> dict:
+    return product_json(_get(s, t.Product, product_id, "product"))
+
+
+# ---- customers and orders
+
+def find_customers(s: Session, email: str) -> list[dict]:
+    return [customer_json(c) for c in s.scalars(select(t.Customer).where(t.Customer.email == email.lower()))]
+
+
+def get_customer(s: Session, customer_id: str) -> dict:
+    return customer_json(_get(s, t.Customer, customer_id, "customer"))
+
+
+def get_order(s: Session, number: str) -> dict:
+    return order_json(_get(s, t.Order, number, "order"))
+
+
+def list_orders(s: Session, customer_id: str | None, email: str | None, limit: int, offset: int):
+    query = select(t.Order).order_by(t.Order.placed_at.desc(), t.Order.number.desc())
+    query = query.where(t.Order.customer_id == customer_id) if customer_id else query.where(t.Order.email == email)
+    return _page(s, query, limit, offset, order_json)
+
+
+# ---- login codes
+
+def request_login_code(s: Session, email: str, pepper: str) -> None:
+    customer = s.scalars(select(t.Customer).where(t.Customer.email == email)).first()
+    if customer is None:
+        return  # Same answer either way: nobody learns who is a customer.
+    code = f"{secrets.randbelow(10**6):06d}"
+    record = s.get(t.LoginCode, email) or t.LoginCode(email=email)
+    record.code_hash = _code_hash(pepper, email, code)
+    record.expires_at = now() + LOGIN_CODE_TTL
+    record.attempts_left = LOGIN_CODE_ATTEMPTS
+    s.add(record)
+    s.add(t.Mail(to=email, subject="Your one-time code", sent_at=now(),
+                 body=f"Hi {customer.first_name}, your code is {code}. It is valid for 10 minutes."))
+
+
+def verify_login_code(s: Session, email: str, code: str, pepper: str) -> dict:
+    record = s.get(t.LoginCode, email)
+    if record is None or record.expires_at < now() or record.attempts_left <= 0:
+        return {"verified": False, "attempts_left": 0}
+    if hmac.compare_digest(record.code_hash, _code_hash(pepper, email, code)):
+        s.delete(record)  # one time only
+        customer = s.scalars(select(t.Customer).where(t.Customer.email == email)).one()
+        return {"verified": True, "customer_id": customer.id}
+    record.attempts_left -= 1
+    return {"verified": False, "attempts_left": record.attempts_left}
+
+
+def mailbox(s: Session, to: str) -> list[dict]:
+    mails = s.scalars(select(t.Mail).where(t.Mail.to == to).order_by(t.Mail.id.desc()))
+    return [{"to": m.to, "subject": m.subject, "body": m.body, "sent_at": _ts(m.sent_at)} for m in mails]
+
+
+def _code_hash(pepper: str, email: str, code: str) -> str:
+    return hmac.new(pepper.encode(), f"{email}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+# ---- carts
+
+def create_cart(s: Session, customer_id: str | None) -> dict:
+    if customer_id is not None:
+        _must_exist(s, t.Customer, customer_id, "customer_id")
+    cart = t.Cart(id=new_id("cart"), customer_id=customer_id, status="open", currency="EUR", updated_at=now())
+    s.add(cart)
+    s.flush()
+    return cart_json(cart)
+
+
+def get_cart(s: Session, cart_id: str) -> dict:
+    return cart_json(_get(s, t.Cart, cart_id, "cart"))
+
+
+def add_cart_item(s: Session, cart_id: str, sku: str, quantity: int) -> dict:
+    cart = _get(s, t.Cart, cart_id, "cart")
+    if cart.status != "open":
+        raise ValidationFailed("This cart is no longer open.", {"cart": f"status is {cart.status}"})
+    variant = s.get(t.Variant, sku)
+    if variant is None:
+        raise ValidationFailed("Unknown SKU.", {"sku": "no such variant"})
+    item = next((i for i in cart.items if i.sku == sku), None)
+    wanted = quantity + (item.quantity if item else 0)
+    if wanted > variant.stock:
+        raise ValidationFailed("Not enough stock.", {"quantity": f"only {variant.stock} in stock"})
+    if item:
+        item.quantity = wanted
+    else:
+        cart.items.append(t.CartItem(sku=sku, quantity=quantity, variant=variant))
+    cart.updated_at = now()
+    s.flush()
+    return cart_json(cart)
+
+
+# ---- CRM
+
+def find_contacts(s: Session, email: str | None) -> list[dict]:
+    query = select(t.Contact).order_by(t.Contact.created_at)
+    if email:
+        query = query.where(t.Contact.email == email)
+    return [contact_json(c) for c in s.scalars(query)]
+
+
+def get_contact(s: Session, contact_id: str) -> dict:
+    return contact_json(_get(s, t.Contact, contact_id, "contact"))
+
+
+def upsert_contact(s: Session, fields: dict) -> tuple[int, dict]:
+    contact = s.scalars(select(t.Contact).where(t.Contact.email == fields["email"])).first()
+    if contact:
+        for name in ("first_name", "last_name", "phone", "customer_id"):
+            if fields.get(name):
+                setattr(contact, name, fields[name])
+        status = 200
+    else:
+        customer = s.scalars(select(t.Customer).where(t.Customer.email == fields["email"])).first()
+        contact = t.Contact(id=new_id("ct"), created_at=now(), **fields,
+                            lifecycle_stage="customer" if customer or fields.get("customer_id") else "subscriber")
+        if customer and not contact.customer_id:
+            contact.customer_id = customer.id
+        s.add(contact)
+        status = 201
+    s.flush()
+    return status, contact_json(contact)
+
+
+def create_interaction(s: Session, contact_id: str, fields: dict) -> dict:
+    _get(s, t.Contact, contact_id, "contact")
+    interaction = t.Interaction(id=new_id("ix"), contact_id=contact_id, created_at=now(), **fields)
+    s.add(interaction)
+    s.flush()
+    return interaction_json(interaction)
+
+
+def list_interactions(s: Session, contact_id: str) -> list[dict]:
+    _get(s, t.Contact, contact_id, "contact")
+    query = select(t.Interaction).where(t.Interaction.contact_id == contact_id)
+    return [interaction_json(i) for i in s.scalars(query.order_by(t.Interaction.created_at.desc(), t.Interaction.id))]
+
+
+def create_ticket(s: Session, fields: dict) -> dict:
+    email = fields.pop("email", None)
+    if fields.get("contact_id"):
+        _must_exist(s, t.Contact, fields["contact_id"], "contact_id")
+    elif email:
+        fields["contact_id"] = upsert_contact(s, {"email": email})[1]["id"]
+    count = s.scalar(select(func.count()).select_from(t.Ticket))
+    ticket = t.Ticket(id=new_id("tk"), number=f"T-{count + 101:06d}", status="open", created_at=now(), **fields)
+    s.add(ticket)
+    s.flush()
+    return ticket_json(ticket)
+
+
+def get_ticket(s: Session, ticket_id: str) -> dict:
+    return ticket_json(_get(s, t.Ticket, ticket_id, "ticket"))
+
+
+def list_tickets(s: Session, contact_id: str | None, limit: int, offset: int):
+    query = select(t.Ticket).order_by(t.Ticket.created_at.desc(), t.Ticket.number.desc())
+    if contact_id:
+        query = query.where(t.Ticket.contact_id == contact_id)
+    return _page(s, query, limit, offset, ticket_json)
+
+
+def list_leads(s: Session, email: str | None) -> list[dict]:
+    query = select(t.Lead).order_by(t.Lead.created_at)
+    if email:
+        query = query.where(t.Lead.email == email)
+    return [lead_json(lead) for lead in s.scalars(query)]
+
+
+def create_lead(s: Session, fields: dict) -> dict:
+    lead = t.Lead(id=new_id("lead"), status="new", created_at=now(), **fields)
+    s.add(lead)
+    s.flush()
+    return lead_json(lead)
+
+
+def list_deals(s: Session, contact_id: str | None) -> list[dict]:
+    query = select(t.Deal).order_by(t.Deal.created_at)
+    if contact_id:
+        query = query.where(t.Deal.contact_id == contact_id)
+    return [deal_json(d) for d in s.scalars(query)]
+
+
+# ---- idempotency
+
+def idempotent(s: Session, key: str | None, route: str, request_hash: str, create: Callable[[], tuple[int, Any]]):
+    """(status, body, replayed): the stored answer for a known key, else a new creation stored under it."""
+    if key is None:
+        status, body = create()
+        return status, body, False
+    record = s.scalars(select(t.IdempotencyRecord).where(t.IdempotencyRecord.key == key,
+                                                         t.IdempotencyRecord.route == route)).first()
+    if record:
+        if record.request_hash != request_hash:
+            raise Conflict("This Idempotency-Key was already used with a different request.")
+        return record.status, record.body, True
+    status, body = create()
+    s.add(t.IdempotencyRecord(key=key, route=route, request_hash=request_hash, status=status, body=body,
+                              created_at=now()))
+    return status, body, False
+
+
+# ---- helpers and JSON shapes
+
+def _get(s: Session, table, key: str, what: str):
+    row = s.get(table, key)
+    if row is None:
+        raise NotFound(f"No {what} with id {key!r}.")
+    return row
+
+
+def _must_exist(s: Session, table, key: str, field: str) -> None:
+    if s.get(table, key) is None:
+        raise ValidationFailed(f"Unknown {field}.", {field: "does not exist"})
+
+
+def _page(s: Session, query, limit: int, offset: int, to_json) -> tuple[list, int | None]:
+    rows = list(s.scalars(query.offset(offset).limit(limit + 1)))
+    next_offset = offset + limit if len(rows) > limit else None
+    return [to_json(r) for r in rows[:limit]], next_offset
+
+
+def _ts(moment: datetime | None) -> str | None:
+    return moment.isoformat() + "Z" if moment else None
+
+
+def _money(amount_cents: int, currency: str) -> dict:
+    return {"amount": f"{amount_cents / 100:.2f}", "currency": currency}
+
+
+def product_json(p: t.Product) -> dict:
+    return {
+        "id": p.id, "name": p.name, "category": p.category, "brand": p.brand, "description": p.description,
+        "url": p.url, "tags": p.tags,
+        "variants": [
+            {"sku": v.sku, "title": v.title, "options": v.options, "price": _money(v.price_cents, v.currency),
+             "stock": v.stock, "available": v.stock > 0}
+            for v in p.variants
+        ],
+    }
+
+
+def customer_json(c: t.Customer) -> dict:
+    return {"id": c.id, "email": c.email, "first_name": c.first_name, "last_name": c.last_name, "phone": c.phone,
+            "created_at": _ts(c.created_at), "loyalty": {"tier": c.loyalty_tier, "points": c.loyalty_points}}
+
+
+def order_json(o: t.Order) -> dict:
+    total = sum(line.unit_price_cents * line.quantity for line in o.lines)
+    return {
+        "number": o.number, "status": o.status, "customer_id": o.customer_id, "email": o.email,
+        "placed_at": _ts(o.placed_at), "currency": o.currency, "total": _money(total, o.currency),
+        "lines": [
+            {"sku": line.sku, "product_name": line.product_name, "variant_title": line.variant_title,
+             "quantity": line.quantity, "unit_price": _money(line.unit_price_cents, o.currency)}
+            for line in o.lines
+        ],
+        "shipping_address": o.shipping_address,
+        "shipments": [shipment_json(s) for s in o.shipments],
+        "cancelled_at": _ts(o.cancelled_at), "cancel_reason": o.cancel_reason,
+        "refund": {"status": o.refund_status, "amount": _money(total, o.currency)} if o.refund_status else None,
+    }
+
+
+def shipment_json(s: t.Shipment) -> dict:
+    return {
+        "id": s.id, "carrier": {"code": s.carrier_code, "name": s.carrier_name},
+        "tracking_number": s.tracking_number, "tracking_url": s.tracking_url, "status": s.status,
+        "shipped_at": _ts(s.shipped_at),
+        "estimated_delivery": s.estimated_delivery.isoformat() if s.estimated_delivery else None,
+        "delivered_at": _ts(s.delivered_at), "delay_reason": s.delay_reason,
+        "events": [{"at": _ts(e.at), "status": e.status, "location": e.location, "description": e.description}
+                   for e in s.events],
+    }
+
+
+def cart_json(c: t.Cart) -> dict:
+    items = [{"sku": i.sku, "product_name": i.variant.product.name, "quantity": i.quantity,
+              "unit_price": _money(i.variant.price_cents, c.currency)} for i in c.items]
+    subtotal = sum(i.variant.price_cents * i.quantity for i in c.items)
+    return {"id": c.id, "customer_id": c.customer_id, "status": c.status, "items": items,
+            "subtotal": _money(subtotal, c.currency), "updated_at": _ts(c.updated_at)}
+
+
+def contact_json(c: t.Contact) -> dict:
+    return {"id": c.id, "email": c.email, "first_name": c.first_name, "last_name": c.last_name, "phone": c.phone,
+            "customer_id": c.customer_id, "lifecycle_stage": c.lifecycle_stage, "created_at": _ts(c.created_at)}
+
+
+def interaction_json(i: t.Interaction) -> dict:
+    return {"id": i.id, "contact_id": i.contact_id, "channel": i.channel, "kind": i.kind, "summary": i.summary,
+            "order_number": i.order_number, "outcome": i.outcome, "conversation_id": i.conversation_id,
+            "created_at": _ts(i.created_at)}
+
+
+def ticket_json(k: t.Ticket) -> dict:
+    return {"id": k.id, "number": k.number, "status": k.status, "subject": k.subject, "description": k.description,
+            "priority": k.priority, "category": k.category, "contact_id": k.contact_id,
+            "order_number": k.order_number, "conversation_id": k.conversation_id, "created_at": _ts(k.created_at)}
+
+
+def lead_json(lead: t.Lead) -> dict:
+    return {"id": lead.id, "email": lead.email, "name": lead.name, "company": lead.company, "source": lead.source,
+            "interest": lead.interest, "notes": lead.notes, "status": lead.status, "created_at": _ts(lead.created_at)}
+
+
+def deal_json(d: t.Deal) -> dict:
+    return {"id": d.id, "name": d.name, "stage": d.stage, "amount": _money(d.amount_cents, d.currency),
+            "contact_id": d.contact_id, "created_at": _ts(d.created_at)}
