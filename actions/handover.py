@@ -1,0 +1,99 @@
+"""Passing the customer to a human with the whole context, and never guessing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backends import bind_conversation, crm, turn_ref
+from actions.user_input import normalized_email
+from integrations.errors import IntegrationError
+
+TRANSCRIPT_TURNS = 30
+REDACTED_CODE = "[one-time code removed]"
+
+
+class ValidateHandoverForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_handover_form"
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        email = normalized_email(value[0] if isinstance(value, list) else value)
+        if not email:
+            dispatcher.utter_message(response="utter_invalid_email")
+        return {"email": email}
+
+
+class ActionRequestHuman(Action):
+    """Opens a CRM case carrying the conversation so far, so nobody has to ask twice."""
+
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        conversation = bind_conversation(tracker)
+        email = tracker.get_slot("email")
+        try:
+            ticket = await crm().create_ticket(
+                subject="Chat handover: the customer asked for a person",
+                description=transcript(tracker),
+                priority="normal",
+                category="handover",
+                conversation_id=conversation,
+                email=email,
+                idempotency_key=f"handover:{turn_ref(tracker)}",
+            )
+        except IntegrationError:
+            dispatcher.utter_message(response="utter_handover_failed")
+            return []
+        dispatcher.utter_message(response="utter_handover_created", ticket_number=ticket.number, email=email)
+        return []
+
+
+class ActionHandleFallback(Action):
+    """Asks to rephrase once; the second miss in a row offers a person instead of guessing."""
+
+    def name(self) -> str:
+        return "action_handle_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if consecutive_fallbacks(tracker) < 2:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
+        dispatcher.utter_message(response="utter_fallback_offer_human")
+        return [FollowupAction("utter_offer_human")]
+
+
+def consecutive_fallbacks(tracker: Tracker) -> int:
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
+            break
+        count += 1
+    return count
+
+
+def transcript(tracker: Tracker) -> str:
+    """The recent conversation as the agent will read it, without one-time codes."""
+    lines: list[str] = []
+    requested_slot = None
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "slot" and event.get("name") == "requested_slot":
+            requested_slot = event.get("value")
+        elif kind == "user" and event.get("text"):
+            text = REDACTED_CODE if requested_slot == "login_code" else event["text"]
+            lines.append(f"Customer: {text}")
+        elif kind == "bot" and event.get("text"):
+            lines.append(f"Assistant: {event['text']}")
+    order = tracker.get_slot("order_id")
+    header = [f"Order mentioned: #{order}"] if order else []
+    return "\n".join(header + lines[-TRANSCRIPT_TURNS:])

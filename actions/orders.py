@@ -1,0 +1,277 @@
+"""Where is my order? Verifying who asks, finding the order, explaining its status.
+
+Order data is shown only when the order's email matches the one the user gave:
+either together with the order number, or proven with a one-time code sent to
+that address. Unknown numbers and mismatched emails get the same answer, so
+nobody learns anything about other customers' orders.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backends import bind_conversation, eshop, turn_ref
+from actions.crm_log import record_interaction_later
+from actions.user_input import login_code_in, normalized_email, normalized_order_number
+from integrations.errors import IntegrationError, InvalidRequest, NotFound
+from integrations.models import Order, OrderStatus, Shipment
+
+MAX_LOOKUP_ATTEMPTS = 3
+
+FAILURE_RESPONSES = {
+    "unavailable": "utter_backend_unavailable",
+    "too_many_attempts": "utter_lookup_attempts_exhausted",
+    "verification_failed": "utter_login_code_failed",
+    "no_orders": "utter_no_orders_for_account",
+}
+
+LOOKUP_SLOTS = ("order_id", "login_code", "use_login_code", "lookup_failure")
+
+
+class ValidateOrderLookupForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_order_lookup_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        bind_conversation(tracker)
+        return await super().run(dispatcher, tracker, domain)
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        if tracker.get_slot("lookup_failure"):
+            return []
+        if tracker.get_slot("use_login_code") and not tracker.get_slot("verified_customer_id"):
+            return ["email", "login_code"]
+        return ["email", "order_id"]
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        tracker.add_slots(events)
+        return events + await self._check_order_belongs_to_email(dispatcher, tracker)
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        email = normalized_email(_first(value))
+        if not email:
+            dispatcher.utter_message(response="utter_invalid_email")
+            return {"email": None}
+        proven_email = tracker.get_slot("login_code_sent_to")
+        if proven_email and proven_email != email:
+            return {"email": email, "verified_customer_id": None}
+        return {"email": email}
+
+    def validate_order_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") == "login_code":
+            # A typed code also looks like an order number to the NLU.
+            return {"order_id": None}
+        number = normalized_order_number(_first(value))
+        if not number:
+            dispatcher.utter_message(response="utter_invalid_order_id")
+        return {"order_id": number}
+
+    async def validate_login_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        code = login_code_in(_first(value))
+        if not code:
+            dispatcher.utter_message(response="utter_login_code_malformed")
+            return {"login_code": None}
+        try:
+            check = await eshop().verify_login_code(tracker.get_slot("email"), code)
+            if not check.verified:
+                return _failed_code_attempt(dispatcher, check.attempts_left)
+            orders = await eshop().orders_of_customer(check.customer_id)
+        except IntegrationError:
+            return {"login_code": None, "lookup_failure": "unavailable"}
+        slots = {"login_code": None, "verified_customer_id": check.customer_id, "order_id": None}
+        if not orders:
+            slots["lookup_failure"] = "no_orders"
+        elif len(orders) == 1:
+            slots["order_id"] = orders[0].number
+        return slots
+
+    async def _check_order_belongs_to_email(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        email, number = tracker.get_slot("email"), tracker.get_slot("order_id")
+        given_now = {"email", "order_id"} & tracker.slots_to_validate().keys()
+        if not (email and number and given_now) or tracker.get_slot("lookup_failure"):
+            return []
+        try:
+            order = await eshop().get_order(number)
+        except (NotFound, InvalidRequest):
+            order = None
+        except IntegrationError:
+            return [SlotSet("lookup_failure", "unavailable")]
+        if order and order.belongs_to(email):
+            return []
+        attempts = (tracker.get_slot("lookup_attempts") or 0) + 1
+        events = [SlotSet("order_id", None), SlotSet("lookup_attempts", attempts)]
+        if attempts >= MAX_LOOKUP_ATTEMPTS:
+            return events + [SlotSet("lookup_failure", "too_many_attempts")]
+        dispatcher.utter_message(response="utter_order_not_found_for_email", order_number=number, email=email)
+        return events
+
+
+class ActionAskOrderId(Action):
+    """Asks for the order number, or lets a verified customer pick among their orders."""
+
+    def name(self) -> str:
+        return "action_ask_order_id"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        bind_conversation(tracker)
+        customer_id = tracker.get_slot("verified_customer_id")
+        if not customer_id:
+            dispatcher.utter_message(response="utter_ask_order_id")
+            return []
+        try:
+            orders = await eshop().orders_of_customer(customer_id)
+        except IntegrationError:
+            return _stop_lookup("unavailable")
+        dispatcher.utter_message(response="utter_ask_order_choice", buttons=[_order_button(o) for o in orders[:10]])
+        return []
+
+
+class ActionAskLoginCode(Action):
+    """Sends the one-time code (once per address) and asks for it."""
+
+    def name(self) -> str:
+        return "action_ask_login_code"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        bind_conversation(tracker)
+        email = tracker.get_slot("email")
+        events: list[EventType] = []
+        if tracker.get_slot("login_code_sent_to") != email:
+            try:
+                await eshop().send_login_code(email)
+            except IntegrationError:
+                return _stop_lookup("unavailable")
+            dispatcher.utter_message(response="utter_login_code_sent", email=email)
+            events.append(SlotSet("login_code_sent_to", email))
+        dispatcher.utter_message(response="utter_ask_login_code")
+        return events
+
+
+class ActionShowOrderStatus(Action):
+    def name(self) -> str:
+        return "action_show_order_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        conversation = bind_conversation(tracker)
+        reset = [SlotSet(slot, None) for slot in LOOKUP_SLOTS] + [SlotSet("lookup_attempts", 0)]
+        failure = tracker.get_slot("lookup_failure")
+        if failure:
+            dispatcher.utter_message(response=FAILURE_RESPONSES[failure])
+            return reset + [FollowupAction("utter_offer_human")]
+        email, number = tracker.get_slot("email"), tracker.get_slot("order_id")
+        try:
+            order = await eshop().get_order(number) if number else None
+        except (NotFound, InvalidRequest):
+            order = None
+        except IntegrationError:
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return reset + [FollowupAction("utter_offer_human")]
+        if not (order and email and order.belongs_to(email)):
+            dispatcher.utter_message(response="utter_order_not_found_for_email", order_number=number, email=email)
+            return reset
+        for message in status_messages(order):
+            dispatcher.utter_message(**message)
+        record_interaction_later(
+            email=email,
+            kind="order_status",
+            summary=f"Asked where order #{order.number} is; told it is {order.status.value}.",
+            channel=tracker.get_latest_input_channel() or "unknown",
+            conversation_id=conversation,
+            idempotency_key=f"order-status:{turn_ref(tracker)}",
+            order_number=order.number,
+            outcome="answered",
+        )
+        return reset
+
+
+def status_messages(order: Order) -> list[dict[str, Any]]:
+    """The responses (with their values) that explain where an order is."""
+    base = {"order_number": order.number}
+    if order.status is OrderStatus.CANCELLED:
+        response = "utter_order_cancelled_refunded" if order.refund_status == "refunded" else "utter_order_cancelled"
+        return [
+            {
+                "response": response,
+                **base,
+                "cancelled_date": _day(order.cancelled_at),
+                "cancel_reason": order.cancel_reason or "no reason given",
+                "total": str(order.total),
+            }
+        ]
+    if order.status is OrderStatus.PENDING or not order.shipments:
+        response = "utter_order_pending" if order.status is OrderStatus.PENDING else "utter_order_paid"
+        return [{"response": response, **base, "placed_date": _day(order.placed_at), "total": str(order.total)}]
+    messages = [_shipment_message(order, shipment) for shipment in order.shipments]
+    if len(messages) > 1:
+        messages.insert(0, {"response": "utter_order_split", **base, "parcel_count": len(messages)})
+    return messages
+
+
+def _shipment_message(order: Order, shipment: Shipment) -> dict[str, Any]:
+    message = {
+        "order_number": order.number,
+        "carrier": shipment.carrier_name,
+        "tracking_url": shipment.tracking_url,
+        "eta": _day(shipment.estimated_delivery),
+    }
+    if shipment.status == "delivered":
+        return {"response": "utter_shipment_delivered", **message, "delivered_date": _day(shipment.delivered_at)}
+    if shipment.status == "delayed" or order.status is OrderStatus.DELAYED:
+        reason = shipment.delay_reason or "the parcel is running late"
+        return {"response": "utter_shipment_delayed", **message, "delay_reason": reason}
+    return {"response": "utter_shipment_in_transit", **message, "latest_update": _latest_update(shipment)}
+
+
+def _latest_update(shipment: Shipment) -> str:
+    event = shipment.latest_event
+    if not event:
+        return "the carrier has the parcel"
+    where = f" in {event.location}" if event.location else ""
+    return f"{event.description}{where} ({_day(event.at)})"
+
+
+def _day(moment: date | datetime | None) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B}" if moment else "not known yet"
+
+
+def _order_button(order: Order) -> dict[str, str]:
+    return {
+        "title": f"#{order.number} from {order.placed_at:%d %b %Y} ({order.status.value})",
+        "payload": f'/inform{{"order_id":"{order.number}"}}',
+    }
+
+
+def _failed_code_attempt(dispatcher: CollectingDispatcher, attempts_left: int) -> dict[str, Any]:
+    if attempts_left <= 0:
+        return {"login_code": None, "lookup_failure": "verification_failed"}
+    dispatcher.utter_message(response="utter_login_code_wrong", attempts_left=attempts_left)
+    return {"login_code": None}
+
+
+def _stop_lookup(failure: str) -> list[EventType]:
+    """End the form at once; action_show_order_status then explains and offers a human."""
+    return [SlotSet("lookup_failure", failure), SlotSet("requested_slot", None), ActiveLoop(None)]
+
+
+def _first(value: Any) -> Any:
+    # Two extractors can find the same entity; the slot then holds a list.
+    return value[0] if isinstance(value, list) and value else value
