@@ -1,0 +1,131 @@
+"""Starting the sandbox backend, the action server and the Rasa server together.
+
+`make run` and the end-to-end tests both use this, so the way the parts are
+wired up is written once.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Ports:
+    sandbox: int = 8800
+    actions: int = 5055
+    rasa: int = 5005
+
+    @classmethod
+    def free(cls) -> "Ports":
+        return cls(free_port(), free_port(), free_port())
+
+
+@dataclass
+class Stack:
+    """The three servers as child processes, with their logs in `log_dir`."""
+
+    ports: Ports
+    log_dir: Path
+    endpoints: Path
+    model: Path = REPO / "models"
+    sandbox_database_url: str | None = None
+    api_key: str = field(default_factory=lambda: os.environ.get("SANDBOX_API_KEY") or secrets.token_urlsafe(24))
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.sandbox}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.rasa}"
+
+    def start(self, timeout: float = 180) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._spawn("sandbox", [sys.executable, "-m", "sandbox_backend", "--host", "127.0.0.1", "--port", str(self.ports.sandbox)])
+        self._spawn("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.ports.actions)])
+        self._spawn(
+            "rasa",
+            [
+                str(VENV_BIN / "rasa"), "run",
+                "--interface", "127.0.0.1", "--port", str(self.ports.rasa),
+                "--model", str(self.model),
+                "--credentials", str(REPO / "credentials.yml"),
+                "--endpoints", str(self.endpoints),
+                "--cors", "*",
+            ],
+        )
+        deadline = time.monotonic() + timeout
+        self._wait_until_up("sandbox", f"{self.sandbox_url}/health", deadline)
+        self._wait_until_up("actions", f"http://127.0.0.1:{self.ports.actions}/health", deadline)
+        self._wait_until_up("rasa", f"{self.rasa_url}/", deadline)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def say(self, sender: str, text: str) -> list[dict]:
+        """One user message over the REST channel; the bot's replies."""
+        response = requests.post(
+            f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def environment(self) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SANDBOX_API_KEY": self.api_key,
+            "SANDBOX_URL": self.sandbox_url,
+            "PYTHONPATH": str(REPO),
+        }
+        if self.sandbox_database_url:
+            env["DATABASE_URL"] = self.sandbox_database_url
+        return env
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        path = self.log_dir / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        log = open(self.log_dir / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(
+            command, cwd=REPO, env=self.environment(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+
+    def _wait_until_up(self, name: str, url: str, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            if self.processes[name].poll() is not None:
+                raise RuntimeError(f"the {name} server exited:\n{self.log_tail(name)}")
+            try:
+                if requests.get(url, timeout=2).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"the {name} server did not come up in time:\n{self.log_tail(name)}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,61 @@
+"""The real sandbox, action server and Rasa server, started once for the e2e tests."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from local_stack import REPO, Ports, Stack
+
+MODEL = REPO / "models" / "commerce-assistant.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make train` first (make test does)")
+    work = tmp_path_factory.mktemp("stack")
+    ports = Ports.free()
+    endpoints = work / "endpoints.yml"
+    # In-memory tracker store: each test run starts with no conversations.
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{ports.actions}/webhook"\n')
+    running = Stack(
+        ports=ports,
+        log_dir=work / "logs",
+        endpoints=endpoints,
+        model=MODEL,
+        sandbox_database_url=f"sqlite:///{work / 'sandbox.db'}",
+    )
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+class Chat:
+    """One conversation with the bot over the REST channel."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.sender = f"e2e-{uuid.uuid4().hex[:10]}"
+
+    def say(self, text: str) -> str:
+        replies = self.stack.say(self.sender, text)
+        return "\n".join(reply.get("text", "") for reply in replies)
+
+
+@pytest.fixture
+def chat(stack) -> Chat:
+    return Chat(stack)
+
+
+def sandbox_get(stack: Stack, path: str, **params):
+    response = requests.get(
+        stack.sandbox_url + path, params=params, headers={"Authorization": f"Bearer {stack.api_key}"}, timeout=5
+    )
+    response.raise_for_status()
+    return response.json()

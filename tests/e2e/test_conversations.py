@@ -1,0 +1,110 @@
+"""Whole conversations over the REST channel against the real servers.
+
+`rasa test` does not run custom actions; these tests do.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.e2e.conftest import Chat, sandbox_get
+
+pytestmark = pytest.mark.e2e
+
+TRACKING_URL = re.compile(r"https://\S+")
+
+
+def order_data_shown(reply: str) -> bool:
+    return bool(TRACKING_URL.search(reply)) or any(w in reply for w in ("DHL", "UPS", "DPD", "delivered", "packed"))
+
+
+def test_shipped_order_by_number_and_email(chat: Chat):
+    asked = chat.say("hi, where is my order #100234?")
+    assert "email" in asked.lower()
+    answer = chat.say("ben.miller@example.com")
+    assert "100234" in answer and TRACKING_URL.search(answer), answer
+    assert "Expected delivery" in answer
+
+
+def test_email_first_then_number(chat: Chat):
+    assert "email" in chat.say("where's my package").lower()
+    assert "order number" in chat.say("carla.rossi@example.com").lower()
+    answer = chat.say("100236")
+    assert "delayed" in answer and "Severe weather at the regional hub" in answer, answer
+
+
+def test_wrong_email_gets_no_order_data(chat: Chat):
+    chat.say("where is order 100234")
+    answer = chat.say("anna.schmidt@example.com")
+    assert "couldn't find order #100234" in answer
+    assert not order_data_shown(answer), answer
+
+
+def test_correcting_the_email_after_a_mismatch(chat: Chat):
+    chat.say("track order 100234")
+    assert "couldn't find" in chat.say("anna.schmidt@example.com")
+    assert "order number" in chat.say("sorry, it was ben.miller@example.com").lower()
+    answer = chat.say("100234")
+    assert TRACKING_URL.search(answer), answer
+
+
+def test_email_only_with_a_one_time_code(chat: Chat, stack):
+    chat.say("where is my order")
+    chat.say("carla.rossi@example.com")
+    sent = chat.say("I don't have the order number")
+    assert "6-digit code" in sent, sent
+    mails = sandbox_get(stack, "/v1/sandbox/mailbox", to="carla.rossi@example.com")["data"]
+    code = re.search(r"\b(\d{6})\b", mails[0]["body"]).group(1)
+    answer = chat.say(code)
+    assert "100236" in answer and "delayed" in answer, answer
+
+
+def test_wrong_code_shows_nothing(chat: Chat):
+    chat.say("where is my order")
+    chat.say("ben.miller@example.com")
+    chat.say("i lost the confirmation email")
+    answer = chat.say("000001")
+    assert "doesn't match" in answer and not order_data_shown(answer), answer
+
+
+def test_order_status_is_logged_on_the_crm_contact(chat: Chat, stack):
+    chat.say("where is my order 100235")
+    chat.say("anna.schmidt@example.com")
+    (contact,) = sandbox_get(stack, "/v1/crm/contacts", email="anna.schmidt@example.com")["data"]
+    for _ in range(20):  # the CRM write happens just after the answer
+        logged = [
+            i for i in sandbox_get(stack, f"/v1/crm/contacts/{contact['id']}/interactions")["data"]
+            if i["order_number"] == "100235" and i["channel"] == "rest"
+        ]
+        if logged:
+            break
+        time.sleep(0.1)
+    assert len(logged) == 1
+
+
+def test_asking_for_a_person_opens_a_case(chat: Chat, stack):
+    chat.say("my order arrived broken")
+    answer = chat.say("I want to talk to a human")
+    assert "email" in answer.lower()
+    created = chat.say("carla.rossi@example.com")
+    number = re.search(r"T-\d+", created)
+    assert number, created
+
+
+def test_gibberish_is_never_answered_with_a_guess(chat: Chat):
+    first = chat.say("qwzx vbnm plok")
+    assert "say it another way" in first, first
+    second = chat.say("zzkj qqpw xxrt")
+    assert "colleague" in second, second
+
+
+def test_backend_down_gets_an_apology_and_a_person(chat: Chat, stack):
+    """Runs last: it stops the sandbox."""
+    chat.say("where is my order 100234")
+    stack.processes["sandbox"].terminate()
+    stack.processes["sandbox"].wait(timeout=10)
+    answer = chat.say("ben.miller@example.com")
+    assert "can't reach our order system" in answer and "colleague" in answer, answer
