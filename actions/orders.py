@@ -16,7 +16,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backends import bind_conversation, eshop, turn_ref
+from actions.backends import bind_conversation, conversation_ref, eshop, turn_ref
 from actions.crm_log import record_interaction_later
 from actions.user_input import login_code_in, normalized_email, normalized_order_number
 from integrations.errors import IntegrationError, InvalidRequest, NotFound
@@ -171,35 +171,24 @@ class ActionShowOrderStatus(Action):
         return "action_show_order_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        conversation = bind_conversation(tracker)
+        bind_conversation(tracker)
         reset = [SlotSet(slot, None) for slot in LOOKUP_SLOTS] + [SlotSet("lookup_attempts", 0)]
+        email, number = tracker.get_slot("email"), tracker.get_slot("order_id")
         failure = tracker.get_slot("lookup_failure")
         if failure:
-            dispatcher.utter_message(response=FAILURE_RESPONSES[failure])
-            return reset + [FollowupAction("utter_offer_human")]
-        email, number = tracker.get_slot("email"), tracker.get_slot("order_id")
+            return reset + _explain_failure(dispatcher, tracker, failure)
         try:
             order = await eshop().get_order(number) if number else None
         except (NotFound, InvalidRequest):
             order = None
         except IntegrationError:
-            dispatcher.utter_message(response="utter_backend_unavailable")
-            return reset + [FollowupAction("utter_offer_human")]
+            return reset + _explain_failure(dispatcher, tracker, "unavailable")
         if not (order and email and order.belongs_to(email)):
             dispatcher.utter_message(response="utter_order_not_found_for_email", order_number=number, email=email)
             return reset
         for message in status_messages(order):
             dispatcher.utter_message(**message)
-        record_interaction_later(
-            email=email,
-            kind="order_status",
-            summary=f"Asked where order #{order.number} is; told it is {order.status.value}.",
-            channel=tracker.get_latest_input_channel() or "unknown",
-            conversation_id=conversation,
-            idempotency_key=f"order-status:{turn_ref(tracker)}",
-            order_number=order.number,
-            outcome="answered",
-        )
+        _log_lookup(tracker, f"Asked where order #{order.number} is; told it is {order.status.value}.", "answered")
         return reset
 
 
@@ -258,6 +247,28 @@ def _order_button(order: Order) -> dict[str, str]:
         "title": f"#{order.number} from {order.placed_at:%d %b %Y} ({order.status.value})",
         "payload": f'/inform{{"order_id":"{order.number}"}}',
     }
+
+
+def _explain_failure(dispatcher: CollectingDispatcher, tracker: Tracker, failure: str) -> list[EventType]:
+    dispatcher.utter_message(response=FAILURE_RESPONSES[failure])
+    # Only an outage is logged: after a failed verification the email is unproven,
+    # and a stranger's attempt does not belong on that contact's timeline.
+    if failure == "unavailable" and tracker.get_slot("email"):
+        _log_lookup(tracker, "Asked where an order is; the order system could not be reached.", "backend_unavailable")
+    return [FollowupAction("utter_offer_human")]
+
+
+def _log_lookup(tracker: Tracker, summary: str, outcome: str) -> None:
+    record_interaction_later(
+        email=tracker.get_slot("email"),
+        kind="order_status",
+        summary=summary,
+        channel=tracker.get_latest_input_channel() or "unknown",
+        conversation_id=conversation_ref(tracker),
+        idempotency_key=f"order-status:{turn_ref(tracker)}",
+        order_number=tracker.get_slot("order_id"),
+        outcome=outcome,
+    )
 
 
 def _failed_code_attempt(dispatcher: CollectingDispatcher, attempts_left: int) -> dict[str, Any]:

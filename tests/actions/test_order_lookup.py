@@ -185,3 +185,22 @@ def test_backend_down_while_showing_apologises(shop_down):
     slots, messages = show("100234", "ben.miller@example.com")
     assert responses(messages) == ["utter_backend_unavailable"]
     assert followups(slots) == ["utter_offer_human"]
+
+
+
+def timeline(shop, email: str) -> list[dict]:
+    (contact,) = api(shop, "GET", "/v1/crm/contacts", params={"email": email})["data"]
+    return api(shop, "GET", f"/v1/crm/contacts/{contact['id']}/interactions")["data"]
+
+
+def test_an_outage_is_logged_on_the_contact(shop):
+    email = "david.chen@example.com"
+    run(ActionShowOrderStatus(), tracker(slots={"lookup_failure": "unavailable", "email": email}, active_loop=None))
+    assert [i["outcome"] for i in timeline(shop, email)].count("backend_unavailable") == 1
+
+
+def test_a_failed_verification_leaves_the_contact_untouched(shop):
+    email = "ben.miller@example.com"
+    before = timeline(shop, email)
+    run(ActionShowOrderStatus(), tracker(slots={"lookup_failure": "verification_failed", "email": email}, active_loop=None))
+    assert timeline(shop, email) == before
