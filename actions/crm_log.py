@@ -19,29 +19,9 @@ logger = logging.getLogger(__name__)
 _pending: set[asyncio.Task] = set()
 
 
-def record_interaction_later(
-    *,
-    email: str,
-    kind: str,
-    summary: str,
-    channel: str,
-    conversation_id: str,
-    idempotency_key: str,
-    order_number: str | None = None,
-    outcome: str | None = None,
-) -> None:
-    _run_in_background(
-        _record_interaction(
-            email=email,
-            kind=kind,
-            summary=summary,
-            channel=channel,
-            conversation_id=conversation_id,
-            idempotency_key=idempotency_key,
-            order_number=order_number,
-            outcome=outcome,
-        )
-    )
+def record_interaction_later(*, email: str, **details) -> None:
+    """Upsert the contact by email and log the interaction (CRM.log_interaction's keywords)."""
+    _run_in_background(_record_interaction(email, details))
 
 
 async def wait_for_pending_writes() -> None:
@@ -57,12 +37,10 @@ def _run_in_background(write: Coroutine) -> None:
     task.add_done_callback(_pending.discard)
 
 
-async def _record_interaction(*, email: str, idempotency_key: str, conversation_id: str, **details) -> None:
+async def _record_interaction(email: str, details: dict) -> None:
     try:
         contact = await crm().upsert_contact(email)
-        await crm().log_interaction(
-            contact.id, conversation_id=conversation_id, idempotency_key=idempotency_key, **details
-        )
+        await crm().log_interaction(contact.id, **details)
     except IntegrationError as exc:
         logger.warning(
             json.dumps(
@@ -70,7 +48,7 @@ async def _record_interaction(*, email: str, idempotency_key: str, conversation_
                     "event": "crm_write_failed",
                     "kind": details["kind"],
                     "error": type(exc).__name__,
-                    "correlation_id": conversation_id,
+                    "correlation_id": details["conversation_id"],
                 }
             )
         )

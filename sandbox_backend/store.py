@@ -145,10 +145,7 @@ def add_cart_item(s: Session, cart_id: str, sku: str, quantity: int) -> dict:
 # ---- CRM
 
 def find_contacts(s: Session, email: str | None) -> list[dict]:
-    query = select(t.Contact).order_by(t.Contact.created_at)
-    if email:
-        query = query.where(t.Contact.email == email)
-    return [contact_json(c) for c in s.scalars(query)]
+    return _listed(s, t.Contact, contact_json, email=email)
 
 
 def get_contact(s: Session, contact_id: str) -> dict:
@@ -213,10 +210,7 @@ def list_tickets(s: Session, contact_id: str | None, limit: int, offset: int):
 
 
 def list_leads(s: Session, email: str | None) -> list[dict]:
-    query = select(t.Lead).order_by(t.Lead.created_at)
-    if email:
-        query = query.where(t.Lead.email == email)
-    return [lead_json(lead) for lead in s.scalars(query)]
+    return _listed(s, t.Lead, lead_json, email=email)
 
 
 def create_lead(s: Session, fields: dict) -> dict:
@@ -227,10 +221,7 @@ def create_lead(s: Session, fields: dict) -> dict:
 
 
 def list_deals(s: Session, contact_id: str | None) -> list[dict]:
-    query = select(t.Deal).order_by(t.Deal.created_at)
-    if contact_id:
-        query = query.where(t.Deal.contact_id == contact_id)
-    return [deal_json(d) for d in s.scalars(query)]
+    return _listed(s, t.Deal, deal_json, contact_id=contact_id)
 
 
 # ---- idempotency
@@ -259,6 +250,15 @@ def _get(s: Session, table, key: str, what: str):
     if row is None:
         raise NotFound(f"No {what} with id {key!r}.")
     return row
+
+
+def _listed(s: Session, table, to_json, **equal_to) -> list[dict]:
+    """Rows of `table`, oldest first, matching every filter that is not None."""
+    query = select(table).order_by(table.created_at, table.id)
+    for column, value in equal_to.items():
+        if value is not None:
+            query = query.where(getattr(table, column) == value)
+    return [to_json(row) for row in s.scalars(query)]
 
 
 def _must_exist(s: Session, table, key: str, field: str) -> None:
