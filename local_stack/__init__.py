@@ -94,6 +94,8 @@ class Stack:
         env = {
             **os.environ,
             "RASA_TELEMETRY_ENABLED": "false",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
             "SANDBOX_API_KEY": self.api_key,
             "SANDBOX_URL": self.sandbox_url,
             "PYTHONPATH": str(REPO),
