@@ -10,53 +10,35 @@ import argparse
 import logging
 import os
 import sys
-from datetime import datetime, timezone
-from pathlib import Path
 
-from sqlalchemy import create_engine, inspect
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import SQLAlchemyError
 
 from sandbox_backend.app import create_app
-from sandbox_backend.seed import seed
-from sandbox_backend.tables import Base
-
-DEFAULT_DATABASE = Path(__file__).resolve().parent.parent / "var" / "sandbox.db"
-
-
-def database_engine(url: str | None) -> Engine:
-    if not url:
-        DEFAULT_DATABASE.parent.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{DEFAULT_DATABASE}"
-    # Worker threads serve requests, so SQLite connections must be shareable between threads.
-    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-    return create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
-
-
-def prepare(engine: Engine, reset: bool) -> None:
-    if reset:
-        Base.metadata.drop_all(engine)
-    fresh = not inspect(engine).has_table("products")
-    Base.metadata.create_all(engine)
-    if fresh or reset:
-        with Session(engine, future=True) as session, session.begin():
-            seed(session, datetime.now(timezone.utc).date())
+from sandbox_backend.database import engine_for, prepare
+from sandbox_backend.logs import log_as_json_lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox_backend", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8800)
-    parser.add_argument("--reset", action="store_true", help="drop all data and seed again")
+    parser.add_argument("--reset", action="store_true", help="drop all sandbox data and seed again")
     args = parser.parse_args()
-    api_key = os.environ.get("SANDBOX_API_KEY")
-    if not api_key:
-        print("error: set SANDBOX_API_KEY, the bearer key clients must send to this API", file=sys.stderr)
+    api_key = os.environ.get("SANDBOX_API_KEY", "")
+    if not api_key.strip():
+        print("error: set SANDBOX_API_KEY to the bearer key that clients of this API must send", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    engine = database_engine(os.environ.get("DATABASE_URL"))
-    prepare(engine, args.reset)
-    create_app(engine, api_key).run(host=args.host, port=args.port, access_log=False, workers=1)
+    log_as_json_lines()
+    try:
+        engine = engine_for(os.environ.get("DATABASE_URL"))
+        prepare(engine, reset=args.reset)
+    except SQLAlchemyError as error:
+        # The driver's own message (without the SQL) and never the URL, which may hold a password.
+        detail = getattr(error, "orig", None) or error
+        print(f"error: cannot use the database in DATABASE_URL: {detail}".strip(), file=sys.stderr)
+        return 1
+    logging.getLogger("sandbox_backend").info("serving", extra={"fields": {"url": f"http://{args.host}:{args.port}"}})
+    create_app(engine, api_key).run(host=args.host, port=args.port, access_log=False, motd=False)
     return 0
 
 

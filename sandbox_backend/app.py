@@ -1,28 +1,37 @@
-"""The sandbox's HTTP API (see openapi.yaml): routing, input checks, auth, errors, logs."""
+"""The sandbox's HTTP API (see openapi.yaml): routes, auth, errors, correlation ids and the access log.
+
+Handlers check their input, then run one function of store.py in one
+transaction on a worker thread, so a slow query never holds up the event loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import hmac
 import json
 import logging
 import re
 import time
+import traceback
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from pathlib import Path
 from typing import Any, Callable
 
 from sanic import Request, Sanic
 from sanic.exceptions import MethodNotSupported, SanicException
 from sanic.exceptions import NotFound as RouteNotFound
-from sanic.response import HTTPResponse, json as json_response
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sandbox_backend import store
+from sandbox_backend import inputs, logs, store
+from sandbox_backend import tables as t
+from sandbox_backend.database import MAX_CONNECTIONS, transaction
 from sandbox_backend.errors import (
     ApiError,
     AuthenticationFailed,
@@ -32,310 +41,309 @@ from sandbox_backend.errors import (
     ValidationFailed,
 )
 
-logger = logging.getLogger("sandbox_backend")
+access_log = logging.getLogger("sandbox_backend.access")
+error_log = logging.getLogger("sandbox_backend.error")
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 ORDER_NUMBER = re.compile(r"^\d{4,10}$")
+# Printable ASCII without spaces: safe to echo in a header and to write in a log line.
+CORRELATION_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 PRIORITIES = ("low", "normal", "high", "urgent")
+LONG_TEXT = 20_000  # for Text columns, which have no length of their own
+MAX_BODY_BYTES = 1_000_000
+TRANSACTION_ATTEMPTS = 5
 
 
 def create_app(engine: Engine, api_key: str, name: str = "sandbox_backend") -> Sanic:
-    app = Sanic(name)
+    app = Sanic(name, configure_logging=False, dumps=partial(json.dumps, ensure_ascii=False))
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
+    executor = ThreadPoolExecutor(max_workers=MAX_CONNECTIONS, thread_name_prefix="sandbox-db")
 
-    async def in_transaction(operation: Callable[[Session], Any]) -> Any:
-        """Runs `operation` in one transaction in a worker thread, so no query blocks the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(None, partial(_transaction, engine, operation))
+    async def db(operation: Callable[[Session], Any]) -> Any:
+        """Run `operation` in one transaction on a worker thread."""
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                return await asyncio.get_running_loop().run_in_executor(executor, transaction, engine, operation)
+            except IntegrityError:
+                # A concurrent request wrote the same unique value first (idempotency key, email, ticket
+                # number, login code). This attempt was rolled back; the next one sees the winner's row.
+                if attempt == TRANSACTION_ATTEMPTS:
+                    raise
+
+    @app.after_server_stop
+    async def stop_workers(app: Sanic, loop) -> None:
+        executor.shutdown(wait=True)
+
+    create = _idempotent_creation(db, api_key)
+    _add_request_hooks(app, api_key)
+    _add_error_handlers(app)
+    _add_shop_routes(app, db, create, api_key)
+    _add_crm_routes(app, db, create)
+    return app
+
+
+# ---- every request: correlation id, auth, access log
+
+def _add_request_hooks(app: Sanic, api_key: str) -> None:
+    expected = f"Bearer {api_key}".encode()
 
     @app.middleware("request")
-    async def authenticate(request: Request):
+    async def identify_and_authenticate(request: Request):
         request.ctx.started = time.monotonic()
-        request.ctx.correlation_id = request.headers.get("X-Correlation-ID") or str(uuid.uuid4())
+        given_id = request.headers.get("X-Correlation-ID", "")
+        request.ctx.correlation_id = given_id if CORRELATION_ID.match(given_id) else str(uuid.uuid4())
+        logs.correlation_id.set(request.ctx.correlation_id)
         if request.path.startswith("/v1/"):
-            given = request.headers.get("Authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {api_key}".encode()):
-                raise AuthenticationFailed("Missing or wrong API key: send 'Authorization: Bearer <key>'.")
+            given = request.headers.get("Authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return _error_response(
+                    AuthenticationFailed("Missing or wrong API key: send 'Authorization: Bearer <key>'."))
 
     @app.middleware("response")
     async def tag_and_log(request: Request, response: HTTPResponse):
-        correlation_id = getattr(request.ctx, "correlation_id", "-")
+        correlation_id = getattr(request.ctx, "correlation_id", None) or str(uuid.uuid4())
         response.headers["X-Correlation-ID"] = correlation_id
         if response.status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
         started = getattr(request.ctx, "started", time.monotonic())
-        # The route's template, never the raw URL: query strings carry emails.
-        logger.info(json.dumps({
-            "event": "request", "method": request.method, "route": f"/{request.route.path}" if request.route else "unmatched",
-            "status": response.status, "duration_ms": round((time.monotonic() - started) * 1000, 1),
+        # The route's template, never the URL: query strings carry emails.
+        access_log.info("request", extra={"fields": {
+            "method": request.method,
+            "route": f"/{request.route.path}" if request.route else "unmatched",
+            "status": response.status,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1),
             "correlation_id": correlation_id,
-        }))
+        }})
 
+
+# ---- errors: always the contract's JSON shape
+
+def _add_error_handlers(app: Sanic) -> None:
     @app.exception(ApiError)
     async def api_error(request: Request, error: ApiError):
-        return json_response(error.body(), status=error.status)
+        return _error_response(error)
 
     @app.exception(RouteNotFound)
-    async def no_route(request: Request, error: Exception):
-        return json_response(NotFound("No such route.").body(), status=404)
+    async def no_such_route(request: Request, error: RouteNotFound):
+        return _error_response(NotFound("No such route."))
 
     @app.exception(MethodNotSupported)
-    async def wrong_method(request: Request, error: Exception):
-        return json_response(MethodNotAllowed(f"{request.method} is not allowed here.").body(), status=405)
+    async def wrong_method(request: Request, error: MethodNotSupported):
+        response = _error_response(MethodNotAllowed(f"{request.method} is not allowed on this route."))
+        response.headers.update(error.headers)
+        return response
 
     @app.exception(SanicException)
-    async def sanic_error(request: Request, error: SanicException):
-        status = error.status_code if 400 <= error.status_code < 500 else 400
-        return json_response(InvalidRequest(str(error) or "Bad request.").body(), status=status)
+    async def http_error(request: Request, error: SanicException):
+        if 400 <= error.status_code < 500:  # e.g. a body over MAX_BODY_BYTES
+            return _error_response(InvalidRequest(str(error) or "Bad request."), status=error.status_code)
+        return await unexpected(request, error)
 
     @app.exception(Exception)
     async def unexpected(request: Request, error: Exception):
-        logger.exception("unexpected error (correlation_id %s)", getattr(request.ctx, "correlation_id", "-"))
+        # The exception's message stays out of the log: database errors quote the values they choked on.
+        error_log.error("unexpected error",
+                        extra={"fields": {"error": type(error).__name__, "where": _our_frames(error)}})
         return json_response({"error": {"type": "internal", "message": "internal error"}}, status=500)
 
-    async def create(request: Request, route: str, operation: Callable[[Session], tuple[int, Any]]):
-        """A creating POST: runs once per Idempotency-Key and replays the first answer after that."""
+
+def _our_frames(error: Exception) -> list[str]:
+    """Where in this package the error came from, innermost last: "store.py:71 get_order"."""
+    package = str(Path(__file__).parent)
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith(package)]
+    return [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in frames[-3:]]
+
+
+def _error_response(error: ApiError, status: int | None = None) -> HTTPResponse:
+    return json_response(error.body(), status=status or error.status)
+
+
+# ---- creations: Idempotency-Key
+
+def _idempotent_creation(db, api_key: str):
+    client = hashlib.sha256(api_key.encode()).hexdigest()
+
+    async def create(request: Request, operation: Callable[[Session], tuple[int, Any]]) -> HTTPResponse:
+        """Run a creation once per Idempotency-Key; a repeat with the same body gets the first answer again."""
         key = request.headers.get("Idempotency-Key")
         if key is not None and not 1 <= len(key) <= 255:
-            raise InvalidRequest("Idempotency-Key must be 1 to 255 characters.")
-        request_hash = hashlib.sha256(request.body or b"").hexdigest()
-        run = lambda s: store.idempotent(s, key, route, request_hash, lambda: operation(s))  # noqa: E731
-        try:
-            status, body, replayed = await in_transaction(run)
-        except IntegrityError:
-            # A concurrent request with the same key (or email) won the race: answer as it did.
-            status, body, replayed = await in_transaction(run)
-        headers = {"Idempotent-Replayed": "true"} if replayed else {}
-        return json_response(body, status=status, headers=headers)
+            raise InvalidRequest("Idempotency-Key must be 1 to 255 characters.",
+                                 {"Idempotency-Key": "1 to 255 characters"})
+        body_hash = hashlib.sha256(request.body or b"").hexdigest()
 
+        def run(s: Session):
+            return store.idempotent(s, client, key, request.path, body_hash, lambda: operation(s))
+
+        status, body, replayed = await db(run)
+        return json_response(body, status=status, headers={"Idempotent-Replayed": "true"} if replayed else {})
+
+    return create
+
+
+# ---- e-shop: catalog, customers, orders, login codes, carts
+
+def _add_shop_routes(app: Sanic, db, create, api_key: str) -> None:
     @app.get("/health")
     async def health(request: Request):
         return json_response({"status": "ok"})
 
-    # ---- catalog
     @app.get("/v1/products")
     async def list_products(request: Request):
-        limit, offset = _paging(request)
-        q, category = _arg(request, "q"), _arg(request, "category")
-        items, next_offset = await in_transaction(lambda s: store.list_products(s, q, category, limit, offset))
-        return _page(items, next_offset)
+        q, category = inputs.query_string(request, "q"), inputs.query_string(request, "category")
+        return await _listing(request, db, lambda s, limit, offset: store.list_products(s, q, category, limit, offset))
 
     @app.get("/v1/products/<product_id:str>")
     async def get_product(request: Request, product_id: str):
-        return json_response(await in_transaction(lambda s: store.get_product(s, product_id)))
+        return json_response(await db(lambda s: store.get_product(s, product_id)))
 
-    # ---- customers and orders
     @app.get("/v1/customers")
     async def find_customers(request: Request):
-        email = _required_email_arg(request)
-        return json_response({"data": await in_transaction(lambda s: store.find_customers(s, email)), "next_cursor": None})
+        email = inputs.query_email(request, "email", required=True)
+        return await _listing(request, db, lambda s, limit, offset: store.find_customers(s, email, limit, offset))
 
     @app.get("/v1/customers/<customer_id:str>")
     async def get_customer(request: Request, customer_id: str):
-        return json_response(await in_transaction(lambda s: store.get_customer(s, customer_id)))
+        return json_response(await db(lambda s: store.get_customer(s, customer_id)))
 
     @app.get("/v1/orders/<number:str>")
     async def get_order(request: Request, number: str):
         if not ORDER_NUMBER.match(number):
-            raise ValidationFailed("Order numbers are 4 to 10 digits.", {"number": "must be 4 to 10 digits"})
-        return json_response(await in_transaction(lambda s: store.get_order(s, number)))
+            raise ValidationFailed("Order numbers are 4 to 10 digits.", {"number": "4 to 10 digits"})
+        return json_response(await db(lambda s: store.get_order(s, number)))
 
     @app.get("/v1/orders")
     async def list_orders(request: Request):
-        limit, offset = _paging(request)
-        customer_id, email = _arg(request, "customer_id"), _arg(request, "email")
+        customer_id, email = inputs.query_string(request, "customer_id"), inputs.query_email(request, "email")
         if not (customer_id or email):
-            raise InvalidRequest("Give customer_id or email.")
-        email = email.lower() if email else None
-        items, next_offset = await in_transaction(lambda s: store.list_orders(s, customer_id, email, limit, offset))
-        return _page(items, next_offset)
+            raise InvalidRequest("Give customer_id or email.", {"customer_id": "customer_id or email is required"})
+        return await _listing(request, db,
+                              lambda s, limit, offset: store.list_orders(s, customer_id, email, limit, offset))
 
-    # ---- login codes
     @app.post("/v1/login-codes")
     async def request_login_code(request: Request):
-        email = _email(_body(request), "email")
-        await in_transaction(lambda s: store.request_login_code(s, email, api_key))
+        email = inputs.email(inputs.json_object(request), "email")
+        await db(lambda s: store.request_login_code(s, email, api_key))
         return json_response({"status": "sent", "expires_in": int(store.LOGIN_CODE_TTL.total_seconds())}, status=202)
 
     @app.post("/v1/login-codes/verify")
     async def verify_login_code(request: Request):
-        body = _body(request)
-        email, code = _email(body, "email"), _string(body, "code", max_length=12)
-        return json_response(await in_transaction(lambda s: store.verify_login_code(s, email, code, api_key)))
+        body = inputs.json_object(request)
+        email, code = inputs.email(body, "email"), inputs.required_string(body, "code", 12)
+        return json_response(await db(lambda s: store.verify_login_code(s, email, code, api_key)))
 
     @app.get("/v1/sandbox/mailbox")
     async def mailbox(request: Request):
-        to = _required_email_arg(request, "to")
-        return json_response({"data": await in_transaction(lambda s: store.mailbox(s, to)), "next_cursor": None})
+        to = inputs.query_email(request, "to", required=True)
+        return json_response({"data": await db(lambda s: store.mailbox(s, to))})
 
-    # ---- carts
     @app.post("/v1/carts")
     async def create_cart(request: Request):
-        customer_id = _optional_string(_body(request), "customer_id")
-        return await create(request, "carts", lambda s: (201, store.create_cart(s, customer_id)))
+        customer_id = _text(inputs.json_object(request), t.Cart.customer_id, required=False)
+        return await create(request, lambda s: (201, store.create_cart(s, customer_id)))
 
     @app.get("/v1/carts/<cart_id:str>")
     async def get_cart(request: Request, cart_id: str):
-        return json_response(await in_transaction(lambda s: store.get_cart(s, cart_id)))
+        return json_response(await db(lambda s: store.get_cart(s, cart_id)))
 
     @app.post("/v1/carts/<cart_id:str>/items")
     async def add_cart_item(request: Request, cart_id: str):
-        body = _body(request)
-        sku, quantity = _string(body, "sku"), _integer(body, "quantity", 1, 99)
-        return json_response(await in_transaction(lambda s: store.add_cart_item(s, cart_id, sku, quantity)))
+        body = inputs.json_object(request)
+        sku, quantity = _text(body, t.CartItem.sku), inputs.whole_number(body, "quantity", 1, 99)
+        return json_response(await db(lambda s: store.add_cart_item(s, cart_id, sku, quantity)))
 
-    # ---- CRM
+
+# ---- CRM: contacts, interactions, tickets, leads, deals
+
+def _add_crm_routes(app: Sanic, db, create) -> None:
     @app.get("/v1/crm/contacts")
     async def find_contacts(request: Request):
-        email = _arg(request, "email")
-        items = await in_transaction(lambda s: store.find_contacts(s, email.lower() if email else None))
-        return json_response({"data": items, "next_cursor": None})
+        email = inputs.query_email(request, "email")
+        return await _listing(request, db, lambda s, limit, offset: store.find_contacts(s, email, limit, offset))
 
     @app.post("/v1/crm/contacts")
     async def upsert_contact(request: Request):
-        body = _body(request)
-        fields = {"email": _email(body, "email"),
-                  **{name: _optional_string(body, name) for name in ("first_name", "last_name", "phone", "customer_id")}}
-        return await create(request, "crm.contacts", lambda s: store.upsert_contact(s, fields))
+        body = inputs.json_object(request)
+        fields = {"email": inputs.email(body, "email"),
+                  **{column.key: _text(body, column, required=False)
+                     for column in (t.Contact.first_name, t.Contact.last_name, t.Contact.phone, t.Contact.customer_id)}}
+        return await create(request, lambda s: store.upsert_contact(s, fields))
 
     @app.get("/v1/crm/contacts/<contact_id:str>")
     async def get_contact(request: Request, contact_id: str):
-        return json_response(await in_transaction(lambda s: store.get_contact(s, contact_id)))
+        return json_response(await db(lambda s: store.get_contact(s, contact_id)))
 
     @app.post("/v1/crm/contacts/<contact_id:str>/interactions")
     async def create_interaction(request: Request, contact_id: str):
-        body = _body(request)
-        fields = {"channel": _string(body, "channel", 40), "kind": _string(body, "kind", 60),
-                  "summary": _string(body, "summary", 5000),
-                  "conversation_id": _optional_string(body, "conversation_id", 80),
-                  "order_number": _optional_string(body, "order_number", 10),
-                  "outcome": _optional_string(body, "outcome", 60)}
-        return await create(request, f"crm.interactions:{contact_id}",
-                            lambda s: (201, store.create_interaction(s, contact_id, fields)))
+        body = inputs.json_object(request)
+        fields = {**{column.key: _text(body, column) for column in (t.Interaction.channel, t.Interaction.kind,
+                                                                     t.Interaction.summary)},
+                  **{column.key: _text(body, column, required=False)
+                     for column in (t.Interaction.conversation_id, t.Interaction.outcome)},
+                  "order_number": _order_number(body)}
+        return await create(request, lambda s: (201, store.create_interaction(s, contact_id, fields)))
 
     @app.get("/v1/crm/contacts/<contact_id:str>/interactions")
     async def list_interactions(request: Request, contact_id: str):
-        items = await in_transaction(lambda s: store.list_interactions(s, contact_id))
-        return json_response({"data": items, "next_cursor": None})
+        return await _listing(request, db,
+                              lambda s, limit, offset: store.list_interactions(s, contact_id, limit, offset))
 
     @app.post("/v1/crm/tickets")
     async def create_ticket(request: Request):
-        body = _body(request)
-        priority = _optional_string(body, "priority") or "normal"
-        if priority not in PRIORITIES:
-            raise ValidationFailed("Unknown priority.", {"priority": f"one of {', '.join(PRIORITIES)}"})
-        fields = {"subject": _string(body, "subject", 200), "description": _string(body, "description", 20000),
-                  "priority": priority, "category": _optional_string(body, "category", 60) or "general",
-                  "contact_id": _optional_string(body, "contact_id"),
-                  "email": _email(body, "email") if body.get("email") is not None else None,
-                  "conversation_id": _optional_string(body, "conversation_id", 80),
-                  "order_number": _optional_string(body, "order_number", 10)}
-        return await create(request, "crm.tickets", lambda s: (201, store.create_ticket(s, fields)))
+        body = inputs.json_object(request)
+        fields = {**{column.key: _text(body, column) for column in (t.Ticket.subject, t.Ticket.description,
+                                                                     t.Ticket.category)},
+                  "priority": inputs.one_of(body, "priority", PRIORITIES),
+                  **{column.key: _text(body, column, required=False)
+                     for column in (t.Ticket.contact_id, t.Ticket.conversation_id)},
+                  "email": inputs.optional_email(body, "email"),
+                  "order_number": _order_number(body)}
+        return await create(request, lambda s: (201, store.create_ticket(s, fields)))
 
     @app.get("/v1/crm/tickets")
     async def list_tickets(request: Request):
-        limit, offset = _paging(request)
-        contact_id = _arg(request, "contact_id")
-        items, next_offset = await in_transaction(lambda s: store.list_tickets(s, contact_id, limit, offset))
-        return _page(items, next_offset)
+        contact_id = inputs.query_string(request, "contact_id")
+        return await _listing(request, db, lambda s, limit, offset: store.list_tickets(s, contact_id, limit, offset))
 
     @app.get("/v1/crm/tickets/<ticket_id:str>")
     async def get_ticket(request: Request, ticket_id: str):
-        return json_response(await in_transaction(lambda s: store.get_ticket(s, ticket_id)))
+        return json_response(await db(lambda s: store.get_ticket(s, ticket_id)))
 
     @app.get("/v1/crm/leads")
     async def list_leads(request: Request):
-        email = _arg(request, "email")
-        items = await in_transaction(lambda s: store.list_leads(s, email.lower() if email else None))
-        return json_response({"data": items, "next_cursor": None})
+        email = inputs.query_email(request, "email")
+        return await _listing(request, db, lambda s, limit, offset: store.list_leads(s, email, limit, offset))
 
     @app.post("/v1/crm/leads")
     async def create_lead(request: Request):
-        body = _body(request)
-        fields = {"email": _email(body, "email"), "source": _string(body, "source", 60),
-                  **{name: _optional_string(body, name, 300) for name in ("name", "company", "interest")},
-                  "notes": _optional_string(body, "notes", 5000)}
-        return await create(request, "crm.leads", lambda s: (201, store.create_lead(s, fields)))
+        body = inputs.json_object(request)
+        fields = {"email": inputs.email(body, "email"), "source": _text(body, t.Lead.source),
+                  **{column.key: _text(body, column, required=False)
+                     for column in (t.Lead.name, t.Lead.company, t.Lead.interest, t.Lead.notes)}}
+        return await create(request, lambda s: (201, store.create_lead(s, fields)))
 
     @app.get("/v1/crm/deals")
     async def list_deals(request: Request):
-        contact_id = _arg(request, "contact_id")
-        return json_response({"data": await in_transaction(lambda s: store.list_deals(s, contact_id)), "next_cursor": None})
-
-    return app
+        contact_id = inputs.query_string(request, "contact_id")
+        return await _listing(request, db, lambda s, limit, offset: store.list_deals(s, contact_id, limit, offset))
 
 
-def _transaction(engine: Engine, operation: Callable[[Session], Any]) -> Any:
-    with Session(engine, future=True) as session, session.begin():
-        return operation(session)
+# ---- helpers shared by the routes
+
+async def _listing(request: Request, db, query: Callable[[Session, int, int], tuple[list, int | None]]) -> HTTPResponse:
+    """A page of a list: ?limit= and ?cursor= in, {"data": [...], "next_cursor": ...} out."""
+    limit, offset = inputs.paging(request)
+    items, next_offset = await db(lambda s: query(s, limit, offset))
+    return json_response({"data": items, "next_cursor": inputs.page_cursor(next_offset)})
 
 
-# ---- reading input: every problem is a 4xx with the field named
-
-def _body(request: Request) -> dict:
-    try:
-        body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("The body must be a JSON object.") from None
-    if not isinstance(body, dict):
-        raise InvalidRequest("The body must be a JSON object.")
-    return body
+def _text(body: dict, column, required: bool = True) -> str | None:
+    """The string field named like `column`, no longer than the column holds."""
+    read = inputs.required_string if required else inputs.optional_string
+    return read(body, column.key, column.type.length or LONG_TEXT)
 
 
-def _string(body: dict, name: str, max_length: int = 200) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed(f"'{name}' is required.", {name: "required, a non-empty string"})
-    if len(value) > max_length:
-        raise ValidationFailed(f"'{name}' is too long.", {name: f"at most {max_length} characters"})
-    return value.strip()
-
-
-def _optional_string(body: dict, name: str, max_length: int = 200) -> str | None:
-    return None if body.get(name) in (None, "") else _string(body, name, max_length)
-
-
-def _email(body: dict, name: str) -> str:
-    value = _string(body, name, 254).lower()
-    if not EMAIL.match(value):
-        raise ValidationFailed(f"'{name}' is not an email address.", {name: "not an email address"})
-    return value
-
-
-def _integer(body: dict, name: str, low: int, high: int) -> int:
-    value = body.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValidationFailed(f"'{name}' must be a whole number from {low} to {high}.", {name: f"{low}..{high}"})
-    return value
-
-
-def _arg(request: Request, name: str) -> str | None:
-    value = request.args.get(name)
-    return value.strip() if value and value.strip() else None
-
-
-def _required_email_arg(request: Request, name: str = "email") -> str:
-    value = (_arg(request, name) or "").lower()
-    if not EMAIL.match(value):
-        raise InvalidRequest(f"Query parameter '{name}' must be an email address.")
-    return value
-
-
-def _paging(request: Request) -> tuple[int, int]:
-    raw_limit = request.args.get("limit", "20")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
-        raise InvalidRequest("'limit' must be a whole number from 1 to 100.")
-    cursor = request.args.get("cursor")
-    if cursor is None:
-        return int(raw_limit), 0
-    try:
-        offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("'cursor' is not one this API gave out.") from None
-    if offset < 0:
-        raise InvalidRequest("'cursor' is not one this API gave out.")
-    return int(raw_limit), offset
-
-
-def _page(items: list, next_offset: int | None) -> HTTPResponse:
-    cursor = base64.urlsafe_b64encode(str(next_offset).encode()).decode() if next_offset is not None else None
-    return json_response({"data": items, "next_cursor": cursor})
+def _order_number(body: dict) -> str | None:
+    number = inputs.optional_string(body, "order_number", 10)
+    if number is not None and not ORDER_NUMBER.match(number):
+        raise ValidationFailed("Order numbers are 4 to 10 digits.", {"order_number": "4 to 10 digits"})
+    return number

@@ -36,8 +36,11 @@ def sku_of(product_id: str, options: dict) -> str:
 
 
 def seed(session: Session, today: date, seed_file: Path = SEED_FILE) -> None:
-    data = yaml.safe_load(seed_file.read_text())
-    when = lambda text: relative_datetime(text, today) if text else None  # noqa: E731
+    data = yaml.safe_load(seed_file.read_text(encoding="utf-8"))
+
+    def when(text: str | None) -> datetime | None:
+        return relative_datetime(text, today) if text else None
+
     prices = _seed_catalog(session, data["products"])
     for c in data["customers"]:
         session.add(t.Customer(id=c["id"], email=c["email"], first_name=c["first_name"], last_name=c["last_name"],
@@ -60,7 +63,7 @@ def _seed_catalog(session: Session, products: list[dict]) -> dict[str, int]:
     for p in products:
         product = t.Product(id=p["id"], name=p["name"], category=p["category"], brand=p["brand"],
                             description=p["description"], url=f"https://shop.example/products/{p['id']}",
-                            tags=p["tags"])
+                            tags=p["tags"], search_text="\n".join([p["name"], p["description"], *p["tags"]]).lower())
         session.add(product)
         for v in p["variants"]:
             sku = sku_of(p["id"], v["options"])
@@ -102,7 +105,7 @@ def _seed_order(session, o, data, emails, names, prices, when) -> None:
 def _seed_crm(session, crm: dict, when) -> None:
     for c in crm["contacts"]:
         session.add(t.Contact(id=c["id"], email=c["email"], first_name=c.get("first_name"),
-                              last_name=c.get("last_name"), customer_id=c.get("customer_id"),
+                              last_name=c.get("last_name"), phone=c.get("phone"), customer_id=c.get("customer_id"),
                               lifecycle_stage=c["lifecycle_stage"], created_at=when(c["created_at"])))
     session.flush()
     for lead in crm["leads"]:

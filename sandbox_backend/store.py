@@ -1,7 +1,8 @@
 """Queries and writes of the sandbox, one function per API operation.
 
-Each runs inside the request's transaction (see app.py) and returns plain
-JSON-ready data.
+Plain synchronous functions: each runs inside the request's transaction (see
+database.transaction) and returns JSON-ready data. List functions take a
+limit and an offset and return (items, next offset or None).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import hmac
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Callable
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from sandbox_backend import tables as t
@@ -24,7 +26,8 @@ LOGIN_CODE_ATTEMPTS = 5
 
 
 def now() -> datetime:
-    return datetime.utcnow().replace(microsecond=0)
+    # Microseconds kept: "newest first" must hold for writes within the same second.
+    return datetime.utcnow()
 
 
 def new_id(prefix: str) -> str:
@@ -38,11 +41,7 @@ def list_products(s: Session, q: str | None, category: str | None, limit: int, o
     if category:
         query = query.where(t.Product.category == category.lower())
     if q:
-        pattern = f"%{q.lower()}%"
-        query = query.where(
-            or_(func.lower(t.Product.name).like(pattern), func.lower(t.Product.description).like(pattern),
-                func.lower(cast(t.Product.tags, String)).like(pattern))
-        )
+        query = query.where(t.Product.search_text.contains(q.lower(), autoescape=True))
     return _page(s, query, limit, offset, product_json)
 
 
@@ -52,8 +51,9 @@ def get_product(s: Session, product_id: str) -> dict:
 
 # ---- customers and orders
 
-def find_customers(s: Session, email: str) -> list[dict]:
-    return [customer_json(c) for c in s.scalars(select(t.Customer).where(t.Customer.email == email.lower()))]
+def find_customers(s: Session, email: str, limit: int, offset: int) -> tuple[list, int | None]:
+    query = select(t.Customer).where(t.Customer.email == email).order_by(t.Customer.id)
+    return _page(s, query, limit, offset, customer_json)
 
 
 def get_customer(s: Session, customer_id: str) -> dict:
@@ -64,9 +64,13 @@ def get_order(s: Session, number: str) -> dict:
     return order_json(_get(s, t.Order, number, "order"))
 
 
-def list_orders(s: Session, customer_id: str | None, email: str | None, limit: int, offset: int):
+def list_orders(s: Session, customer_id: str | None, email: str | None, limit: int,
+                offset: int) -> tuple[list, int | None]:
     query = select(t.Order).order_by(t.Order.placed_at.desc(), t.Order.number.desc())
-    query = query.where(t.Order.customer_id == customer_id) if customer_id else query.where(t.Order.email == email)
+    if customer_id:
+        query = query.where(t.Order.customer_id == customer_id)
+    if email:
+        query = query.where(t.Order.email == email)
     return _page(s, query, limit, offset, order_json)
 
 
@@ -83,19 +87,26 @@ def request_login_code(s: Session, email: str, pepper: str) -> None:
     record.attempts_left = LOGIN_CODE_ATTEMPTS
     s.add(record)
     s.add(t.Mail(to=email, subject="Your one-time code", sent_at=now(),
-                 body=f"Hi {customer.first_name}, your code is {code}. It is valid for 10 minutes."))
+                 body=f"Hi {customer.first_name}, your code is {code}. "
+                      f"It is valid for {LOGIN_CODE_TTL.seconds // 60} minutes."))
 
 
 def verify_login_code(s: Session, email: str, code: str, pepper: str) -> dict:
-    record = s.get(t.LoginCode, email)
-    if record is None or record.expires_at < now() or record.attempts_left <= 0:
+    # Spend the attempt before comparing, in one UPDATE: concurrent guesses cannot share an attempt.
+    spent = s.execute(
+        update(t.LoginCode)
+        .where(t.LoginCode.email == email, t.LoginCode.attempts_left > 0, t.LoginCode.expires_at >= now())
+        .values(attempts_left=t.LoginCode.attempts_left - 1)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount == 0:
         return {"verified": False, "attempts_left": 0}
-    if hmac.compare_digest(record.code_hash, _code_hash(pepper, email, code)):
-        s.delete(record)  # one time only
-        customer = s.scalars(select(t.Customer).where(t.Customer.email == email)).one()
-        return {"verified": True, "customer_id": customer.id}
-    record.attempts_left -= 1
-    return {"verified": False, "attempts_left": record.attempts_left}
+    record = s.get(t.LoginCode, email, populate_existing=True)
+    if not hmac.compare_digest(record.code_hash, _code_hash(pepper, email, code)):
+        return {"verified": False, "attempts_left": record.attempts_left}
+    s.delete(record)  # one time only
+    customer = s.scalars(select(t.Customer).where(t.Customer.email == email)).one()
+    return {"verified": True, "customer_id": customer.id}
 
 
 def mailbox(s: Session, to: str) -> list[dict]:
@@ -144,8 +155,8 @@ def add_cart_item(s: Session, cart_id: str, sku: str, quantity: int) -> dict:
 
 # ---- CRM
 
-def find_contacts(s: Session, email: str | None) -> list[dict]:
-    return _listed(s, t.Contact, contact_json, email=email)
+def find_contacts(s: Session, email: str | None, limit: int, offset: int) -> tuple[list, int | None]:
+    return _newest_first(s, t.Contact, contact_json, limit, offset, email=email)
 
 
 def get_contact(s: Session, contact_id: str) -> dict:
@@ -153,20 +164,22 @@ def get_contact(s: Session, contact_id: str) -> dict:
 
 
 def upsert_contact(s: Session, fields: dict) -> tuple[int, dict]:
+    """(201, new contact) or (200, the contact with that email, non-empty fields merged in)."""
+    if fields.get("customer_id"):
+        _must_exist(s, t.Customer, fields["customer_id"], "customer_id")
     contact = s.scalars(select(t.Contact).where(t.Contact.email == fields["email"])).first()
-    if contact:
-        for name in ("first_name", "last_name", "phone", "customer_id"):
-            if fields.get(name):
-                setattr(contact, name, fields[name])
-        status = 200
-    else:
-        customer = s.scalars(select(t.Customer).where(t.Customer.email == fields["email"])).first()
-        contact = t.Contact(id=new_id("ct"), created_at=now(), **fields,
-                            lifecycle_stage="customer" if customer or fields.get("customer_id") else "subscriber")
-        if customer and not contact.customer_id:
-            contact.customer_id = customer.id
+    status = 200 if contact else 201
+    if contact is None:
+        contact = t.Contact(id=new_id("ct"), email=fields["email"], lifecycle_stage="subscriber", created_at=now())
         s.add(contact)
-        status = 201
+    for name in ("first_name", "last_name", "phone", "customer_id"):
+        if fields.get(name):
+            setattr(contact, name, fields[name])
+    if contact.customer_id is None:
+        customer = s.scalars(select(t.Customer).where(t.Customer.email == fields["email"])).first()
+        contact.customer_id = customer.id if customer else None
+    if contact.customer_id:
+        contact.lifecycle_stage = "customer"
     s.flush()
     return status, contact_json(contact)
 
@@ -179,10 +192,9 @@ def create_interaction(s: Session, contact_id: str, fields: dict) -> dict:
     return interaction_json(interaction)
 
 
-def list_interactions(s: Session, contact_id: str) -> list[dict]:
+def list_interactions(s: Session, contact_id: str, limit: int, offset: int) -> tuple[list, int | None]:
     _get(s, t.Contact, contact_id, "contact")
-    query = select(t.Interaction).where(t.Interaction.contact_id == contact_id)
-    return [interaction_json(i) for i in s.scalars(query.order_by(t.Interaction.created_at.desc(), t.Interaction.id))]
+    return _newest_first(s, t.Interaction, interaction_json, limit, offset, contact_id=contact_id)
 
 
 def create_ticket(s: Session, fields: dict) -> dict:
@@ -191,8 +203,7 @@ def create_ticket(s: Session, fields: dict) -> dict:
         _must_exist(s, t.Contact, fields["contact_id"], "contact_id")
     elif email:
         fields["contact_id"] = upsert_contact(s, {"email": email})[1]["id"]
-    count = s.scalar(select(func.count()).select_from(t.Ticket))
-    ticket = t.Ticket(id=new_id("tk"), number=f"T-{count + 101:06d}", status="open", created_at=now(), **fields)
+    ticket = t.Ticket(id=new_id("tk"), number=_next_ticket_number(s), status="open", created_at=now(), **fields)
     s.add(ticket)
     s.flush()
     return ticket_json(ticket)
@@ -202,15 +213,18 @@ def get_ticket(s: Session, ticket_id: str) -> dict:
     return ticket_json(_get(s, t.Ticket, ticket_id, "ticket"))
 
 
-def list_tickets(s: Session, contact_id: str | None, limit: int, offset: int):
-    query = select(t.Ticket).order_by(t.Ticket.created_at.desc(), t.Ticket.number.desc())
-    if contact_id:
-        query = query.where(t.Ticket.contact_id == contact_id)
-    return _page(s, query, limit, offset, ticket_json)
+def _next_ticket_number(s: Session) -> str:
+    """T-000102 after T-000101. Two concurrent creations collide on the unique number; the loser retries."""
+    highest = s.scalar(select(func.max(t.Ticket.number)))
+    return f"T-{int(highest[2:]) + 1 if highest else 1:06d}"
 
 
-def list_leads(s: Session, email: str | None) -> list[dict]:
-    return _listed(s, t.Lead, lead_json, email=email)
+def list_tickets(s: Session, contact_id: str | None, limit: int, offset: int) -> tuple[list, int | None]:
+    return _newest_first(s, t.Ticket, ticket_json, limit, offset, contact_id=contact_id)
+
+
+def list_leads(s: Session, email: str | None, limit: int, offset: int) -> tuple[list, int | None]:
+    return _newest_first(s, t.Lead, lead_json, limit, offset, email=email)
 
 
 def create_lead(s: Session, fields: dict) -> dict:
@@ -220,26 +234,32 @@ def create_lead(s: Session, fields: dict) -> dict:
     return lead_json(lead)
 
 
-def list_deals(s: Session, contact_id: str | None) -> list[dict]:
-    return _listed(s, t.Deal, deal_json, contact_id=contact_id)
+def list_deals(s: Session, contact_id: str | None, limit: int, offset: int) -> tuple[list, int | None]:
+    return _newest_first(s, t.Deal, deal_json, limit, offset, contact_id=contact_id)
 
 
 # ---- idempotency
 
-def idempotent(s: Session, key: str | None, route: str, request_hash: str, create: Callable[[], tuple[int, Any]]):
-    """(status, body, replayed): the stored answer for a known key, else a new creation stored under it."""
+def idempotent(s: Session, client: str, key: str | None, route: str, request_hash: str,
+               create: Callable[[], tuple[int, Any]]) -> tuple[int, Any, bool]:
+    """(status, body, replayed): the stored answer for a known key, else a new creation stored under the key.
+
+    The record is written in the creation's transaction: both happen, or neither.
+    """
     if key is None:
         status, body = create()
         return status, body, False
-    record = s.scalars(select(t.IdempotencyRecord).where(t.IdempotencyRecord.key == key,
-                                                         t.IdempotencyRecord.route == route)).first()
+    record = s.scalars(select(t.IdempotencyRecord).where(
+        t.IdempotencyRecord.client == client, t.IdempotencyRecord.key == key, t.IdempotencyRecord.route == route,
+    )).first()
     if record:
         if record.request_hash != request_hash:
-            raise Conflict("This Idempotency-Key was already used with a different request.")
+            raise Conflict("This Idempotency-Key was already used with a different request body.",
+                           {"Idempotency-Key": "already used with a different body"})
         return record.status, record.body, True
     status, body = create()
-    s.add(t.IdempotencyRecord(key=key, route=route, request_hash=request_hash, status=status, body=body,
-                              created_at=now()))
+    s.add(t.IdempotencyRecord(client=client, key=key, route=route, request_hash=request_hash, status=status,
+                              body=body, created_at=now()))
     return status, body, False
 
 
@@ -252,13 +272,13 @@ def _get(s: Session, table, key: str, what: str):
     return row
 
 
-def _listed(s: Session, table, to_json, **equal_to) -> list[dict]:
-    """Rows of `table`, oldest first, matching every filter that is not None."""
-    query = select(table).order_by(table.created_at, table.id)
+def _newest_first(s: Session, table, to_json, limit: int, offset: int, **equal_to) -> tuple[list, int | None]:
+    """A page of `table`'s rows, newest first, matching every filter that is not None."""
+    query = select(table).order_by(table.created_at.desc(), table.id.desc())
     for column, value in equal_to.items():
         if value is not None:
             query = query.where(getattr(table, column) == value)
-    return [to_json(row) for row in s.scalars(query)]
+    return _page(s, query, limit, offset, to_json)
 
 
 def _must_exist(s: Session, table, key: str, field: str) -> None:
@@ -273,11 +293,11 @@ def _page(s: Session, query, limit: int, offset: int, to_json) -> tuple[list, in
 
 
 def _ts(moment: datetime | None) -> str | None:
-    return moment.isoformat() + "Z" if moment else None
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 def _money(amount_cents: int, currency: str) -> dict:
-    return {"amount": f"{amount_cents / 100:.2f}", "currency": currency}
+    return {"amount": f"{Decimal(amount_cents) / 100:.2f}", "currency": currency}
 
 
 def product_json(p: t.Product) -> dict:

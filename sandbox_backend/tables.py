@@ -1,4 +1,4 @@
-"""The sandbox's tables. Money is kept in cents; emails in lower case."""
+"""The sandbox's tables. Money is kept in cents, emails in lower case, times as naive UTC."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ class Product(Base):
     description = Column(Text, nullable=False)
     url = Column(String(300), nullable=False)
     tags = Column(JSON, nullable=False, default=list)
+    # Name, description and tags in lower case: what ?q= searches, the same way on every database.
+    search_text = Column(Text, nullable=False)
     variants = relationship("Variant", order_by="Variant.sku", lazy="selectin", back_populates="product")
 
 
@@ -156,7 +158,7 @@ class Interaction(Base):
     summary = Column(Text, nullable=False)
     order_number = Column(String(10))
     outcome = Column(String(60))
-    conversation_id = Column(String(80))
+    conversation_id = Column(String(200))
     created_at = Column(DateTime, nullable=False)
 
 
@@ -171,7 +173,7 @@ class Ticket(Base):
     category = Column(String(60), nullable=False)
     contact_id = Column(ForeignKey("crm_contacts.id"), index=True)
     order_number = Column(String(10))
-    conversation_id = Column(String(80))
+    conversation_id = Column(String(200))
     created_at = Column(DateTime, nullable=False)
 
 
@@ -200,13 +202,14 @@ class Deal(Base):
 
 
 class IdempotencyRecord(Base):
-    """The first answer to a creation, replayed when the same key comes again."""
+    """The first answer to a creation, replayed when the same client sends the same key to the same route."""
 
     __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("key", "route"),)
+    __table_args__ = (UniqueConstraint("client", "key", "route"),)
     id = Column(Integer, primary_key=True)
+    client = Column(String(64), nullable=False)  # sha256 of the API key: the key itself is never stored
     key = Column(String(255), nullable=False)
-    route = Column(String(120), nullable=False)
+    route = Column(String(300), nullable=False)
     request_hash = Column(String(64), nullable=False)
     status = Column(Integer, nullable=False)
     body = Column(JSON, nullable=False)

@@ -1,36 +1,73 @@
-"""The sandbox on PostgreSQL, the production database, seeded and serving."""
+"""The sandbox on PostgreSQL: seeded, serving, writing, and still never a 500 for input PostgreSQL would choke on."""
 
 from __future__ import annotations
 
 import pytest
-import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from tests.backend.client import Api
 from tests.conftest import start_sandbox
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-@pytest.fixture
-def postgres_sandbox(tmp_path):
+@pytest.fixture(scope="module")
+def postgres_api(tmp_path_factory):
     engine = create_engine(POSTGRES, future=True)
     try:
         with engine.connect() as connection:
             connection.execute(text("select 1"))
-    except OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES}: {exc.__class__.__name__}")
+    except OperationalError as error:
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES}: {str(error.orig).strip().splitlines()[0]}")
     finally:
         engine.dispose()
-    server = start_sandbox(tmp_path, POSTGRES)
-    yield server
-    server.process.terminate()
-    server.process.wait(timeout=10)
+    server = start_sandbox(tmp_path_factory.mktemp("postgres"), POSTGRES, reset=True)
+    yield Api(server)
+    server.stop()
 
 
-def test_seeds_and_serves_on_postgresql(postgres_sandbox):
-    headers = {"Authorization": f"Bearer {postgres_sandbox.api_key}"}
-    order = requests.get(f"{postgres_sandbox.base_url}/v1/orders/100236", headers=headers, timeout=5).json()
-    assert order["status"] == "delayed" and order["shipments"][0]["delay_reason"] == "Severe weather at the regional hub"
-    found = requests.get(f"{postgres_sandbox.base_url}/v1/products", params={"q": "waterproof"}, headers=headers, timeout=5)
-    assert {"trail-runner-gtx", "summit-rain-jacket"} <= {p["id"] for p in found.json()["data"]}
+def test_seeds_and_serves_an_order(postgres_api):
+    order = postgres_api.ok("GET", "/v1/orders/100236")
+    assert order["status"] == "delayed"
+    assert order["shipments"][0]["delay_reason"] == "Severe weather at the regional hub"
+    found = postgres_api.ok("GET", "/v1/products", params={"q": "Waterproof"})["data"]
+    assert {"trail-runner-gtx", "summit-rain-jacket"} <= {p["id"] for p in found}
+    assert len(postgres_api.all_pages("/v1/products", limit=4)) == 15
+
+
+def test_writes_land_in_postgresql(postgres_api):
+    ticket = postgres_api.ok("POST", "/v1/crm/tickets", 201, headers={"Idempotency-Key": "pg-1"}, json={
+        "subject": "On PostgreSQL", "description": "d", "priority": "low", "category": "other",
+        "email": "pg@example.com"})
+    replay = postgres_api.post("/v1/crm/tickets", headers={"Idempotency-Key": "pg-1"}, json={
+        "subject": "On PostgreSQL", "description": "d", "priority": "low", "category": "other",
+        "email": "pg@example.com"})
+    assert replay.json() == ticket and replay.headers["Idempotent-Replayed"] == "true"
+    engine = create_engine(POSTGRES, future=True)
+    with engine.connect() as connection:
+        stored = connection.execute(text("select number, subject from crm_tickets where id = :id"),
+                                    {"id": ticket["id"]}).one()
+    assert stored == (ticket["number"], "On PostgreSQL")
+    engine.dispose()
+    postgres_api.ok("POST", "/v1/login-codes", 202, json={"email": "ben.miller@example.com"})
+    code = postgres_api.latest_code("ben.miller@example.com")
+    verified = postgres_api.ok("POST", "/v1/login-codes/verify", json={"email": "ben.miller@example.com", "code": code})
+    assert verified == {"verified": True, "customer_id": "cust_ben"}
+
+
+@pytest.mark.parametrize(("method", "path", "options"), [
+    ("GET", "/v1/products", {"params": {"q": "a\x00b"}}),
+    ("GET", "/v1/products/" + "x" * 500, {}),
+    ("GET", "/v1/products", {"params": {"cursor": "bzo5OTk5OTk5OTk5OTk5OTk5OTk5OQ=="}}),
+    ("POST", "/v1/crm/contacts", {"json": {"email": "long@example.com", "phone": "1" * 41}}),
+    ("POST", "/v1/crm/contacts", {"json": {"email": "long@example.com", "first_name": "x\x00y"}}),
+    ("POST", "/v1/crm/contacts", {"json": {"email": "long@example.com", "customer_id": "c" * 300}}),
+    ("POST", "/v1/crm/contacts/ct_anna/interactions", {"json": {"channel": "c" * 41, "kind": "k", "summary": "s"}}),
+    ("POST", "/v1/crm/tickets", {"json": {"subject": "s", "description": "d", "priority": "low", "category": "c",
+                                          "conversation_id": "c" * 201}}),
+    ("POST", "/v1/carts", {"json": {"customer_id": "\ud800"}}),
+])
+def test_input_postgresql_would_reject_is_a_4xx(postgres_api, method, path, options):
+    response = postgres_api.call(method, path, **options)
+    assert 400 <= response.status_code < 500, response.text

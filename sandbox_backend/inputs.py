@@ -1,0 +1,123 @@
+"""Reading request input. Every problem becomes a 400 or 422 naming the field, never a 500.
+
+Length limits match the columns in tables.py, so nothing valid here can
+overflow a PostgreSQL column.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+from sanic import Request
+
+from sandbox_backend.errors import InvalidRequest, ValidationFailed
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+# Far beyond any real list, small enough for every database's OFFSET.
+MAX_OFFSET = 1_000_000
+
+
+def json_object(request: Request) -> dict:
+    try:
+        body = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidRequest("The body must be a JSON object.") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("The body must be a JSON object.")
+    return body
+
+
+def required_string(body: dict, name: str, max_length: int) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed(f"'{name}' is required.", {name: "required, a non-empty string"})
+    value = value.strip()
+    if len(value) > max_length:
+        raise ValidationFailed(f"'{name}' is too long.", {name: f"at most {max_length} characters"})
+    if not _storable(value):
+        raise ValidationFailed(f"'{name}' contains characters that cannot be stored.", {name: "invalid characters"})
+    return value
+
+
+def optional_string(body: dict, name: str, max_length: int) -> str | None:
+    return None if body.get(name) in (None, "") else required_string(body, name, max_length)
+
+
+def one_of(body: dict, name: str, choices: tuple[str, ...]) -> str:
+    value = body.get(name)
+    if value not in choices:
+        raise ValidationFailed(f"'{name}' must be one of {', '.join(choices)}.", {name: f"one of {', '.join(choices)}"})
+    return value
+
+
+def email(body: dict, name: str) -> str:
+    value = required_string(body, name, 254).lower()
+    if not EMAIL.match(value):
+        raise ValidationFailed(f"'{name}' is not an email address.", {name: "not an email address"})
+    return value
+
+
+def optional_email(body: dict, name: str) -> str | None:
+    return None if body.get(name) in (None, "") else email(body, name)
+
+
+def whole_number(body: dict, name: str, low: int, high: int) -> int:
+    value = body.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValidationFailed(f"'{name}' must be a whole number from {low} to {high}.", {name: f"{low}..{high}"})
+    return value
+
+
+def query_string(request: Request, name: str) -> str | None:
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        return None
+    if len(value) > 254 or not _storable(value):
+        raise InvalidRequest(f"Query parameter '{name}' is not valid.", {name: "at most 254 valid characters"})
+    return value
+
+
+def query_email(request: Request, name: str, required: bool = False) -> str | None:
+    value = query_string(request, name)
+    if value is None and not required:
+        return None
+    if value is None or not EMAIL.match(value):
+        raise InvalidRequest(f"Query parameter '{name}' must be an email address.", {name: "an email address"})
+    return value.lower()
+
+
+def paging(request: Request) -> tuple[int, int]:
+    """(limit, offset) from ?limit= and the opaque ?cursor= that page_cursor() gave out."""
+    raw_limit = request.args.get("limit", str(DEFAULT_LIMIT))
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        raise InvalidRequest(f"'limit' must be a whole number from 1 to {MAX_LIMIT}.", {"limit": f"1..{MAX_LIMIT}"})
+    cursor = request.args.get("cursor")
+    return int(raw_limit), 0 if cursor is None else _offset(cursor)
+
+
+def page_cursor(next_offset: int | None) -> str | None:
+    return None if next_offset is None else base64.urlsafe_b64encode(f"o:{next_offset}".encode()).decode()
+
+
+def _offset(cursor: str) -> int:
+    try:
+        kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind == "o" and number.isascii() and number.isdigit() and int(number) <= MAX_OFFSET:
+            return int(number)
+    except (ValueError, UnicodeError):  # binascii.Error is a ValueError
+        pass
+    raise InvalidRequest("'cursor' is not one this API gave out.", {"cursor": "use next_cursor of a previous page"})
+
+
+def _storable(value: str) -> bool:
+    """False for what a database would reject: NUL characters and lone surrogates."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -1,0 +1,232 @@
+"""The CRM side over HTTP: contacts, interactions, tickets, leads, deals, and idempotent creation."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.backend.client import error_of
+
+
+TICKET = {"subject": "s", "description": "d", "priority": "low", "category": "other"}
+
+
+def unique_email(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}@example.com"
+
+
+# ---- contacts
+
+@pytest.mark.parametrize(("email", "contact_id", "customer_id", "stage"), [
+    ("anna.schmidt@example.com", "ct_anna", "cust_anna", "customer"),
+    ("ben.miller@example.com", "ct_ben", "cust_ben", "customer"),
+    ("carla.rossi@example.com", "ct_carla", "cust_carla", "customer"),
+    ("erik.larsen@example.com", "ct_erik", None, "lead"),
+])
+def test_seeded_contacts_by_email_and_id(api, email, contact_id, customer_id, stage):
+    (contact,) = api.ok("GET", "/v1/crm/contacts", params={"email": email.upper()})["data"]
+    assert (contact["id"], contact["customer_id"], contact["lifecycle_stage"]) == (contact_id, customer_id, stage)
+    assert api.ok("GET", f"/v1/crm/contacts/{contact_id}") == contact
+
+
+def test_contacts_list_pages(api):
+    contacts = api.all_pages("/v1/crm/contacts", limit=2)
+    assert {"ct_anna", "ct_ben", "ct_carla", "ct_erik"} <= {c["id"] for c in contacts}
+    assert len(contacts) == len({c["id"] for c in contacts})
+
+
+def test_contact_upsert_merges_instead_of_duplicating(api):
+    email = unique_email("upsert")
+    created = api.post("/v1/crm/contacts", json={"email": email, "first_name": "Lena"})
+    merged = api.post("/v1/crm/contacts", json={"email": email.upper(), "last_name": "Berg", "first_name": ""})
+    assert (created.status_code, merged.status_code) == (201, 200)
+    assert created.json()["id"] == merged.json()["id"]
+    assert (merged.json()["first_name"], merged.json()["last_name"]) == ("Lena", "Berg")  # empty fields do not erase
+    assert created.json()["lifecycle_stage"] == "subscriber" and created.json()["customer_id"] is None
+    assert len(api.ok("GET", "/v1/crm/contacts", params={"email": email})["data"]) == 1
+
+
+def test_concurrent_upserts_of_one_email_make_one_contact(api):
+    email = unique_email("race")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda _: api.post("/v1/crm/contacts", json={"email": email}), range(6)))
+    assert sorted(a.status_code for a in answers) == [200] * 5 + [201]
+    assert len({a.json()["id"] for a in answers}) == 1
+
+
+def test_upserting_a_customer_email_links_the_customer(api):
+    (contact,) = api.ok("GET", "/v1/crm/contacts", params={"email": "david.chen@example.com"})["data"] or [
+        api.ok("POST", "/v1/crm/contacts", 201, json={"email": "david.chen@example.com"})]
+    assert (contact["customer_id"], contact["lifecycle_stage"]) == ("cust_david", "customer")
+
+
+def test_an_unknown_customer_id_is_422(api):
+    response = api.post("/v1/crm/contacts", json={"email": unique_email("link"), "customer_id": "cust_nobody"})
+    assert response.status_code == 422 and "customer_id" in error_of(response)["fields"]
+
+
+def test_unknown_contact_is_404(api):
+    assert api.get("/v1/crm/contacts/ct_nope").status_code == 404
+    assert api.get("/v1/crm/contacts/ct_nope/interactions").status_code == 404
+    assert api.post("/v1/crm/contacts/ct_nope/interactions",
+                    json={"channel": "web", "kind": "k", "summary": "s"}).status_code == 404
+
+
+# ---- interactions
+
+def test_seeded_interactions(api):
+    timeline = api.all_pages("/v1/crm/contacts/ct_carla/interactions", limit=100)
+    carla = next(i for i in timeline if i["id"] == "ix_carla_1")
+    assert (carla["channel"], carla["kind"], carla["order_number"], carla["outcome"]) == (
+        "email", "order_status", "100236", "ticket_opened")
+
+
+def test_interactions_are_logged_newest_first(api):
+    contact = api.ok("POST", "/v1/crm/contacts", 201, json={"email": unique_email("timeline")})
+    logged = [api.ok("POST", f"/v1/crm/contacts/{contact['id']}/interactions", 201,
+                     json={"channel": "web", "kind": "order_status", "summary": f"turn {n}", "order_number": "100234",
+                           "conversation_id": "conv-1", "outcome": "answered"})
+              for n in range(3)]
+    timeline = api.ok("GET", f"/v1/crm/contacts/{contact['id']}/interactions")["data"]
+    assert [i["id"] for i in timeline] == [i["id"] for i in reversed(logged)]
+    assert timeline[0] == {**logged[-1], "contact_id": contact["id"]}
+    assert (timeline[0]["summary"], timeline[0]["conversation_id"]) == ("turn 2", "conv-1")
+
+
+# ---- tickets
+
+def test_seeded_ticket_for_the_delayed_order(api):
+    ticket = api.ok("GET", "/v1/crm/tickets/tk_carla_delay")
+    assert (ticket["number"], ticket["status"], ticket["contact_id"], ticket["order_number"]) == (
+        "T-000101", "open", "ct_carla", "100236")
+    assert ticket in api.all_pages("/v1/crm/tickets", limit=100, contact_id="ct_carla")
+
+
+def test_ticket_from_an_email_opens_on_its_contact(api):
+    email = unique_email("ticket")
+    ticket = api.ok("POST", "/v1/crm/tickets", 201, json={
+        "subject": "Parcel damaged", "description": "The box arrived crushed.", "priority": "high",
+        "category": "delivery", "email": email, "order_number": "100238", "conversation_id": "conv-9"})
+    (contact,) = api.ok("GET", "/v1/crm/contacts", params={"email": email})["data"]
+    assert (ticket["contact_id"], ticket["status"], ticket["priority"], ticket["order_number"]) == (
+        contact["id"], "open", "high", "100238")
+    assert ticket["number"].startswith("T-") and int(ticket["number"][2:]) > 101
+    assert api.ok("GET", f"/v1/crm/tickets/{ticket['id']}") == ticket
+    assert api.ok("GET", "/v1/crm/tickets", params={"contact_id": contact["id"]})["data"] == [ticket]
+
+
+def test_ticket_numbers_are_unique_under_concurrency(api):
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        answers = list(pool.map(lambda _: api.post("/v1/crm/tickets", json=TICKET), range(5)))
+    assert [a.status_code for a in answers] == [201] * 5
+    assert len({a.json()["number"] for a in answers}) == 5
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({**TICKET, "subject": None}, "subject"),
+    ({**TICKET, "description": ""}, "description"),
+    ({**TICKET, "priority": "whenever"}, "priority"),
+    ({**TICKET, "priority": None}, "priority"),
+    ({**TICKET, "category": None}, "category"),
+    ({**TICKET, "subject": "s" * 201}, "subject"),
+    ({**TICKET, "email": "nope"}, "email"),
+    ({**TICKET, "contact_id": "ct_nope"}, "contact_id"),
+    ({**TICKET, "order_number": "#12"}, "order_number"),
+    ({**TICKET, "subject": "nul\x00byte"}, "subject"),
+    ({**TICKET, "subject": "\ud800"}, "subject"),
+])
+def test_rule_breaking_ticket_is_422_with_the_field(api, body, field):
+    response = api.post("/v1/crm/tickets", json=body)
+    assert response.status_code == 422, response.text
+    assert field in error_of(response)["fields"]
+
+
+def test_unknown_ticket_is_404(api):
+    assert api.get("/v1/crm/tickets/tk_nope").status_code == 404
+
+
+# ---- leads and deals
+
+def test_seeded_leads_and_a_new_one(api):
+    (erik,) = api.ok("GET", "/v1/crm/leads", params={"email": "erik.larsen@example.com"})["data"]
+    assert (erik["company"], erik["status"], erik["source"]) == ("Fjord Adventures AS", "qualified", "chat")
+    email = unique_email("buyer")
+    lead = api.ok("POST", "/v1/crm/leads", 201, json={"email": email, "source": "chat", "company": "Acme",
+                                                       "interest": "20 headlamps"})
+    assert (lead["status"], lead["company"], lead["name"]) == ("new", "Acme", None)
+    assert api.ok("GET", "/v1/crm/leads", params={"email": email})["data"] == [lead]
+    response = api.post("/v1/crm/leads", json={"email": email})
+    assert response.status_code == 422 and "source" in error_of(response)["fields"]
+
+
+def test_seeded_deals(api):
+    (deal,) = api.ok("GET", "/v1/crm/deals", params={"contact_id": "ct_erik"})["data"]
+    assert (deal["id"], deal["stage"]) == ("deal_fjord", "proposal")
+    assert deal["amount"] == {"amount": "3960.00", "currency": "EUR"}
+    assert {d["id"] for d in api.all_pages("/v1/crm/deals", limit=1)} >= {"deal_fjord", "deal_anna_club"}
+
+
+# ---- idempotency
+
+def test_same_key_and_body_replays_without_a_second_row(api):
+    key, subject = str(uuid.uuid4()), f"Broken zip {uuid.uuid4().hex[:6]}"
+    body = {"subject": subject, "description": "The zip broke.", "priority": "normal", "category": "product",
+            "email": "ben.miller@example.com"}
+    first = api.post("/v1/crm/tickets", json=body, headers={"Idempotency-Key": key})
+    again = api.post("/v1/crm/tickets", json=body, headers={"Idempotency-Key": key})
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json() and again.headers["Idempotent-Replayed"] == "true"
+    tickets = api.all_pages("/v1/crm/tickets", limit=100, contact_id="ct_ben")
+    assert [t["id"] for t in tickets if t["subject"] == subject] == [first.json()["id"]]
+
+
+def test_same_key_with_another_body_is_409(api):
+    key = str(uuid.uuid4())
+    api.ok("POST", "/v1/crm/leads", 201, json={"email": unique_email("idem"), "source": "chat"},
+           headers={"Idempotency-Key": key})
+    other = api.post("/v1/crm/leads", json={"email": unique_email("idem"), "source": "chat"},
+                     headers={"Idempotency-Key": key})
+    assert other.status_code == 409 and error_of(other)["type"] == "conflict"
+
+
+def test_replayed_upsert_keeps_its_first_status(api):
+    key, body = str(uuid.uuid4()), {"email": unique_email("replay")}
+    assert api.post("/v1/crm/contacts", json=body, headers={"Idempotency-Key": key}).status_code == 201
+    replay = api.post("/v1/crm/contacts", json=body, headers={"Idempotency-Key": key})
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
+    assert api.post("/v1/crm/contacts", json=body).status_code == 200  # without the key: an ordinary upsert
+
+
+def test_a_key_is_scoped_to_its_path(api):
+    key, body = str(uuid.uuid4()), {"channel": "web", "kind": "note", "summary": "same body"}
+    on_anna = api.post("/v1/crm/contacts/ct_anna/interactions", json=body, headers={"Idempotency-Key": key})
+    on_ben = api.post("/v1/crm/contacts/ct_ben/interactions", json=body, headers={"Idempotency-Key": key})
+    assert (on_anna.status_code, on_ben.status_code) == (201, 201)
+    assert on_anna.json()["contact_id"] == "ct_anna" and on_ben.json()["contact_id"] == "ct_ben"
+    assert "Idempotent-Replayed" not in on_ben.headers
+
+
+def test_concurrent_requests_with_one_key_create_once(api):
+    key, body = str(uuid.uuid4()), {"email": unique_email("burst"), "source": "chat"}
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(
+            lambda _: api.post("/v1/crm/leads", json=body, headers={"Idempotency-Key": key}), range(6)))
+    assert [a.status_code for a in answers] == [201] * 6 and len({a.json()["id"] for a in answers}) == 1
+    assert len(api.ok("GET", "/v1/crm/leads", params={"email": body["email"]})["data"]) == 1
+
+
+def test_a_failed_creation_stores_no_answer(api):
+    key = str(uuid.uuid4())
+    failed = api.post("/v1/crm/tickets", json={**TICKET, "contact_id": "ct_nope"}, headers={"Idempotency-Key": key})
+    assert failed.status_code == 422
+    fixed = api.post("/v1/crm/tickets", json=TICKET, headers={"Idempotency-Key": key})
+    assert fixed.status_code == 201 and "Idempotent-Replayed" not in fixed.headers
+
+
+@pytest.mark.parametrize("key", ["", "k" * 256])
+def test_an_idempotency_key_of_bad_length_is_400(api, key):
+    response = api.post("/v1/crm/leads", json={"email": unique_email("k"), "source": "chat"},
+                        headers={"Idempotency-Key": key})
+    assert response.status_code == 400 and "Idempotency-Key" in error_of(response)["fields"]
