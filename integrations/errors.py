@@ -18,6 +18,14 @@ class ServiceUnavailable(IntegrationError):
     """
 
 
+class RateLimited(ServiceUnavailable):
+    """The platform asked us to slow down (HTTP 429); `retry_after` says for how long, when it said."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class NotFound(IntegrationError):
     """The platform does not know the thing asked for."""
 
@@ -36,3 +44,7 @@ class Conflict(IntegrationError):
 
 class AuthenticationFailed(IntegrationError):
     """The credentials were refused: a configuration problem, not the user's."""
+
+
+class Unsupported(IntegrationError):
+    """The platform behind this adapter cannot do this (e.g. send a login code); the flow must take another way."""

@@ -18,22 +18,27 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Mapping
+from urllib.parse import urlencode
 
 import requests
 
+from integrations.auth import ApiKey, Credentials
 from integrations.errors import (
     AuthenticationFailed,
     Conflict,
     InvalidRequest,
     NotFound,
+    RateLimited,
     ServiceUnavailable,
 )
+from integrations.resilience import Upstream, retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
-RETRYABLE_STATUSES = frozenset({429, 502, 503, 504, 500})
+# When a 429 names no Retry-After, leave the platform alone this long.
+DEFAULT_RATE_LIMIT_PAUSE = 1.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,15 @@ class Timeouts:
 
 
 class HttpTransport:
+    """HTTP to one platform, with every protection in one place.
+
+    `credentials` supplies the auth headers per attempt (an API key, or OAuth2
+    tokens refreshed on a 401). `upstream` holds the platform's circuit breaker,
+    rate limit and read cache. `idempotent_creations` says whether the platform
+    honours our Idempotency-Key: only then is a creation retried here; otherwise
+    the adapter makes repeats safe and a failed creation surfaces at once.
+    """
+
     def __init__(
         self,
         base_url: str,
@@ -58,21 +72,48 @@ class HttpTransport:
         platform: str,
         timeouts: Timeouts = Timeouts(),
         max_attempts: int = 2,
+        credentials: Credentials | None = None,
+        upstream: Upstream | None = None,
+        idempotent_creations: bool = True,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._platform = platform
         self._timeouts = timeouts
         self._max_attempts = max_attempts
+        self._credentials = credentials or ApiKey({})
+        self._upstream = upstream or Upstream()
+        self._idempotent_creations = idempotent_creations
         self._session = requests.Session()
         self._session.headers.update({"Accept": "application/json", **headers})
 
-    async def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        return await asyncio.to_thread(self._call, "GET", path, params, None, None)
+    async def get(self, path: str, params: Mapping[str, Any] | None = None, *, cache_for: float | None = None) -> Any:
+        """A read; with `cache_for` (seconds) the answer is reused until it expires or a webhook invalidates it."""
+        if cache_for is None:
+            return await asyncio.to_thread(self._call, "GET", path, params, None, None)
+        key = path + "?" + urlencode(sorted((params or {}).items()))
+        hit, value = self._upstream.cache.get(key)
+        if hit:
+            return value
+        value = await asyncio.to_thread(self._call, "GET", path, params, None, None)
+        self._upstream.cache.put(key, value, cache_for)
+        return value
 
     async def post(self, path: str, body: Mapping[str, Any], *, idempotency_key: str | None = None) -> Any:
-        # A key per logical call makes the retries below safe for creations too.
+        """A creation. A key per logical call makes retries safe where the platform applies it once."""
         key = idempotency_key or str(uuid.uuid4())
         return await asyncio.to_thread(self._call, "POST", path, None, body, key)
+
+    async def query(self, path: str, body: Mapping[str, Any]) -> Any:
+        """A POST that only reads (a GraphQL query, a search endpoint): safe to retry, so no key."""
+        return await asyncio.to_thread(self._call, "POST", path, None, body, None)
+
+    async def patch(self, path: str, body: Mapping[str, Any]) -> Any:
+        """An update that sets fields to given values: repeating it changes nothing more."""
+        return await asyncio.to_thread(self._call, "PATCH", path, None, body, None)
+
+    def invalidate_cache(self, path_prefix: str = "") -> int:
+        """Forget cached reads under `path_prefix`; returns how many were dropped."""
+        return self._upstream.cache.invalidate(path_prefix)
 
     def _call(
         self,
@@ -82,18 +123,54 @@ class HttpTransport:
         body: Mapping[str, Any] | None,
         idempotency_key: str | None,
     ) -> Any:
+        breaker = self._upstream.breaker
+        if not breaker.allow():
+            raise ServiceUnavailable(f"{self._platform}: circuit open after repeated failures")
+        upstream_failed = True
+        try:
+            result = self._call_with_retries(method, path, params, body, idempotency_key)
+            upstream_failed = False
+            return result
+        except RateLimited:
+            upstream_failed = False  # a platform that asks us to slow down is busy, not broken
+            raise
+        except (NotFound, InvalidRequest, Conflict, AuthenticationFailed):
+            upstream_failed = False  # the platform answered sensibly; the request was the problem
+            raise
+        finally:
+            breaker.record_failure() if upstream_failed else breaker.record_success()
+
+    def _call_with_retries(self, method, path, params, body, idempotency_key) -> Any:
         deadline = time.monotonic() + self._timeouts.budget
-        headers = self._request_headers(idempotency_key)
-        for attempt in range(1, self._max_attempts + 1):
+        retry_allowed = idempotency_key is None or self._idempotent_creations
+        fresh_credentials_tried = False
+        attempt = 0
+        while True:
+            attempt += 1
+            self._wait_for_rate_limit(deadline)
+            headers = self._request_headers(idempotency_key)
             try:
                 return self._attempt(method, path, params, body, headers, deadline, attempt)
+            except AuthenticationFailed:
+                if fresh_credentials_tried or not self._credentials.refused():
+                    raise
+                fresh_credentials_tried = True
             except ServiceUnavailable as failure:
-                backoff = 0.05 * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
-                if attempt == self._max_attempts or time.monotonic() + backoff >= deadline:
+                # A 429's Retry-After is in the limiter: never retry sooner than the platform asked.
+                delay = max(_backoff(attempt), self._upstream.limiter.wait_time())
+                if not retry_allowed or attempt >= self._max_attempts or time.monotonic() + delay >= deadline:
                     raise
                 logger.info("retrying %s %s after: %s", method, path, failure)
-                time.sleep(backoff)
-        raise AssertionError("unreachable: the loop returns or raises")
+                time.sleep(delay)
+
+    def _wait_for_rate_limit(self, deadline: float) -> None:
+        limiter = self._upstream.limiter
+        wait = limiter.wait_time()
+        if wait > 0:
+            if time.monotonic() + wait >= deadline:
+                raise RateLimited(f"{self._platform}: rate limited, try again in {wait:.1f} s", retry_after=wait)
+            time.sleep(wait)
+        limiter.take()
 
     def _attempt(self, method, path, params, body, headers, deadline, attempt) -> Any:
         remaining = deadline - time.monotonic()
@@ -104,7 +181,12 @@ class HttpTransport:
         status: int | str = "error"
         try:
             response = self._session.request(
-                method, self._base_url + path, params=params, json=body, headers=headers, timeout=timeout
+                method,
+                self._base_url + path,
+                params=params,
+                json=body,
+                headers={**self._credentials.headers(), **headers},
+                timeout=timeout,
             )
             status = response.status_code
         except requests.Timeout as exc:
@@ -130,7 +212,11 @@ class HttpTransport:
                 raise ServiceUnavailable(f"{self._platform}: malformed response")
             return payload
         message = _error_message(payload) or f"{self._platform} answered HTTP {status}"
-        if status in RETRYABLE_STATUSES or status >= 500:
+        if status == 429:
+            wait = retry_after_seconds(response.headers.get("Retry-After"))
+            self._upstream.limiter.block_for(wait if wait is not None else DEFAULT_RATE_LIMIT_PAUSE)
+            raise RateLimited(message, retry_after=wait)
+        if status >= 500:
             raise ServiceUnavailable(message)
         if status in (401, 403):
             raise AuthenticationFailed(message)
@@ -181,3 +267,8 @@ def _error_fields(payload: Any) -> dict[str, str]:
         if isinstance(fields, dict):
             return {str(k): str(v) for k, v in fields.items()}
     return {}
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential, with jitter so that many conversations do not retry in step."""
+    return 0.05 * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
