@@ -65,7 +65,8 @@ class ActionHandleFallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if consecutive_fallbacks(tracker) < 2:
             dispatcher.utter_message(response="utter_ask_rephrase")
-            return []
+            # Wait for the rephrased message: as the core fallback, predicting again would ask again.
+            return [FollowupAction("action_listen")]
         dispatcher.utter_message(response="utter_fallback_offer_human")
         return [FollowupAction("utter_offer_human")]
 

@@ -41,6 +41,7 @@ class Stack:
     endpoints: Path
     model: Path = REPO / "models"
     sandbox_database_url: str | None = None
+    state_database_url: str | None = None
     api_key: str = field(default_factory=lambda: os.environ.get("SANDBOX_API_KEY") or secrets.token_urlsafe(24))
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
@@ -64,7 +65,7 @@ class Stack:
                 "--model", str(self.model),
                 "--credentials", str(REPO / "credentials.yml"),
                 "--endpoints", str(self.endpoints),
-                "--cors", "*",
+                "--cors", "*", *(["--debug"] if os.environ.get("STACK_DEBUG") else []),
             ],
         )
         deadline = time.monotonic() + timeout
@@ -102,6 +103,8 @@ class Stack:
         }
         if self.sandbox_database_url:
             env["DATABASE_URL"] = self.sandbox_database_url
+        if self.state_database_url:
+            env["STATE_DATABASE_URL"] = self.state_database_url
         return env
 
     def log_tail(self, name: str, lines: int = 40) -> str:
