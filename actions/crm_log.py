@@ -1,54 +1,83 @@
-"""Keeping the CRM's timeline of each customer complete without slowing the reply.
+"""CRM writes that must not be lost, delivered through the durable outbox.
 
-The write runs after the answer has gone out; a failure is logged, never shown
-to the customer.
+Interaction logs go out after the answer, so they never slow the reply; a case
+for a human is tried at once because the customer wants its number. Whatever
+the CRM cannot take now stays in the outbox and is retried in the background
+until it can.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from typing import Coroutine
+import weakref
+from functools import lru_cache
+from typing import Any, Coroutine
 
 from actions.backends import crm
-from integrations.errors import IntegrationError
+from integrations.config import state_database_url
+from integrations.outbox import Outbox, Outcome, outbox_engine
 
 logger = logging.getLogger(__name__)
 
+REDELIVERY_INTERVAL = 5.0
+
 _pending: set[asyncio.Task] = set()
+# One redelivery loop per event loop (tests run several loops one after another).
+_redelivery: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@lru_cache(maxsize=1)
+def outbox() -> Outbox:
+    return Outbox(outbox_engine(state_database_url()), deliver_crm_write)
+
+
+async def deliver_crm_write(kind: str, payload: dict[str, Any]) -> Any:
+    """Perform one stored write on the CRM; the outbox calls this until it succeeds."""
+    if kind == "interaction":
+        contact = await crm().upsert_contact(payload["email"])
+        return await crm().log_interaction(contact.id, **payload["details"])
+    if kind == "ticket":
+        return await crm().create_ticket(**payload)
+    raise ValueError(f"no CRM write of kind {kind!r}")
 
 
 def record_interaction_later(*, email: str, **details) -> None:
-    """Upsert the contact by email and log the interaction (CRM.log_interaction's keywords)."""
-    _run_in_background(_record_interaction(email, details))
+    """Upsert the contact by email and log the interaction (CRM.log_interaction's keywords), after the reply."""
+    write = outbox().submit("interaction", {"email": email, "details": details}, details["idempotency_key"])
+    _run_in_background(write)
+
+
+async def open_ticket(**ticket) -> Outcome:
+    """Open a case now if the CRM answers (CRM.create_ticket's keywords); otherwise it is kept and sent later."""
+    _keep_redelivering()
+    return await outbox().submit("ticket", ticket, ticket["idempotency_key"])
 
 
 async def wait_for_pending_writes() -> None:
-    """Let background writes finish (for shutdown and tests)."""
+    """Let the writes started for the answers so far finish (for shutdown and tests)."""
     while _pending:
         await asyncio.gather(*list(_pending), return_exceptions=True)
 
 
 def _run_in_background(write: Coroutine) -> None:
+    _keep_redelivering()
     task = asyncio.get_running_loop().create_task(write)
     # The loop keeps only weak references to tasks; this set keeps them alive.
     _pending.add(task)
     task.add_done_callback(_pending.discard)
 
 
-async def _record_interaction(email: str, details: dict) -> None:
-    try:
-        contact = await crm().upsert_contact(email)
-        await crm().log_interaction(contact.id, **details)
-    except IntegrationError as exc:
-        logger.warning(
-            json.dumps(
-                {
-                    "event": "crm_write_failed",
-                    "kind": details["kind"],
-                    "error": type(exc).__name__,
-                    "correlation_id": details["conversation_id"],
-                }
-            )
-        )
+def _keep_redelivering() -> None:
+    loop = asyncio.get_running_loop()
+    if loop not in _redelivery:
+        _redelivery[loop] = loop.create_task(_redeliver_forever())
+
+
+async def _redeliver_forever() -> None:
+    while True:
+        await asyncio.sleep(REDELIVERY_INTERVAL)
+        try:
+            await outbox().deliver_due()
+        except Exception:  # noqa: BLE001 - the loop must outlive a database hiccup; the next round retries
+            logger.exception("outbox redelivery round failed")

@@ -9,9 +9,10 @@ from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backends import bind_conversation, crm, turn_ref
+from actions.backends import bind_conversation, turn_ref
+from actions.crm_log import open_ticket
 from actions.user_input import normalized_email
-from integrations.errors import IntegrationError
+from integrations.outbox import DELIVERED, PENDING
 
 TRANSCRIPT_TURNS = 30
 REDACTED_CODE = "[one-time code removed]"
@@ -39,20 +40,23 @@ class ActionRequestHuman(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         conversation = bind_conversation(tracker)
         email = tracker.get_slot("email")
-        try:
-            ticket = await crm().create_ticket(
-                subject="Chat handover: the customer asked for a person",
-                description=transcript(tracker),
-                priority="normal",
-                category="handover",
-                conversation_id=conversation,
-                email=email,
-                idempotency_key=f"handover:{turn_ref(tracker)}",
+        outcome = await open_ticket(
+            subject="Chat handover: the customer asked for a person",
+            description=transcript(tracker),
+            priority="normal",
+            category="handover",
+            conversation_id=conversation,
+            email=email,
+            idempotency_key=f"handover:{turn_ref(tracker)}",
+        )
+        if outcome.status == DELIVERED:
+            dispatcher.utter_message(
+                response="utter_handover_created", ticket_number=outcome.result["number"], email=email
             )
-        except IntegrationError:
+        elif outcome.status == PENDING:
+            dispatcher.utter_message(response="utter_handover_queued", email=email)
+        else:
             dispatcher.utter_message(response="utter_handover_failed")
-            return []
-        dispatcher.utter_message(response="utter_handover_created", ticket_number=ticket.number, email=email)
         return []
 
 

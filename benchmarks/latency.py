@@ -41,7 +41,8 @@ def main() -> None:
     endpoints = work / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{ports.actions}/webhook"\n')
     stack = Stack(ports=ports, log_dir=work, endpoints=endpoints, model=REPO / "models" / "commerce-assistant.tar.gz",
-                  sandbox_database_url=f"sqlite:///{work / 'sandbox.db'}")
+                  sandbox_database_url=f"sqlite:///{work / 'sandbox.db'}",
+                  state_database_url=f"sqlite:///{work / 'state.db'}")
     stack.start()
     baseline, lookup = [], []
     try:

@@ -7,6 +7,7 @@ each adapter reads its own settings, and secrets come only from the environment.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Mapping
 
 from integrations.crm import CRM
@@ -15,6 +16,7 @@ from integrations.sandbox import SandboxCRM, SandboxEShop
 from integrations.transport import HttpTransport
 
 DEFAULT_SANDBOX_URL = "http://127.0.0.1:8800"
+DEFAULT_STATE_FILE = Path(__file__).resolve().parent.parent / "var" / "state.db"
 
 
 class ConfigurationError(RuntimeError):
@@ -44,3 +46,15 @@ def _sandbox_transport(env: Mapping[str, str]) -> HttpTransport:
         {"Authorization": f"Bearer {api_key}"},
         platform="sandbox",
     )
+
+
+def state_database_url(env: Mapping[str, str] = os.environ) -> str:
+    """Where the bot keeps its own state (the outbox of CRM writes, webhook deliveries seen).
+
+    STATE_DATABASE_URL (PostgreSQL in production), else a SQLite file under var/.
+    """
+    url = env.get("STATE_DATABASE_URL")
+    if url:
+        return url
+    DEFAULT_STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_STATE_FILE}"

@@ -14,7 +14,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import backends
+from actions import backends, crm_log
 from actions.crm_log import wait_for_pending_writes
 
 DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())
@@ -25,6 +25,15 @@ def _use_backend(monkeypatch, url: str, key: str) -> None:
     monkeypatch.setenv("SANDBOX_API_KEY", key)
     backends.eshop.cache_clear()
     backends.crm.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_outbox(monkeypatch, tmp_path):
+    """Each test gets its own outbox database, so pending writes never leak between tests."""
+    monkeypatch.setenv("STATE_DATABASE_URL", f"sqlite:///{tmp_path / 'outbox.db'}")
+    crm_log.outbox.cache_clear()
+    yield
+    crm_log.outbox.cache_clear()
 
 
 @pytest.fixture

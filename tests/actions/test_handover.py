@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from actions.crm_log import outbox
 from actions.handover import ActionHandleFallback, ActionRequestHuman, transcript
 from tests.actions.conftest import api, followups, responses, run, tracker
 
@@ -62,8 +63,18 @@ def test_handover_opens_one_case_with_the_conversation(shop):
     assert len(tickets) == 1 and "my parcel is lost" in tickets[0]["description"]
 
 
-def test_handover_failure_gives_another_way(shop_down):
+def test_handover_during_an_outage_is_kept_and_the_customer_told(shop_down):
     _, messages = run(
         ActionRequestHuman(), tracker(slots={"email": "carla.rossi@example.com"}, intent="request_human", active_loop=None)
     )
+    assert responses(messages) == ["utter_handover_queued"]
+    assert outbox().counts() == {"pending": 1}
+
+
+def test_a_case_the_crm_refuses_gets_another_way(shop):
+    # The CRM validates emails; an address it refuses cannot be fixed by retrying.
+    _, messages = run(
+        ActionRequestHuman(), tracker(slots={"email": "not-an-email"}, intent="request_human", active_loop=None)
+    )
     assert responses(messages) == ["utter_handover_failed"]
+    assert outbox().counts() == {"rejected": 1}

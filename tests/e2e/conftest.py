@@ -28,6 +28,7 @@ def stack(tmp_path_factory):
         endpoints=endpoints,
         model=MODEL,
         sandbox_database_url=f"sqlite:///{work / 'sandbox.db'}",
+        state_database_url=f"sqlite:///{work / 'state.db'}",
     )
     try:
         running.start()
