@@ -94,6 +94,14 @@ def test_asking_for_a_person_opens_a_case(chat: Chat, stack):
     assert number, created
 
 
+def test_asking_for_a_person_while_the_code_is_expected(chat: Chat):
+    chat.say("where is my order")
+    chat.say("ben.miller@example.com")
+    chat.say("I don't have the order number")
+    answer = chat.say("I want to talk to a person")
+    assert re.search(r"T-\d+", answer) and "6 digits" not in answer, answer
+
+
 def test_gibberish_is_never_answered_with_a_guess(chat: Chat):
     first = chat.say("qwzx vbnm plok")
     assert "say it another way" in first, first
