@@ -1,6 +1,7 @@
 """`python -m sandbox_backend [--host H] [--port P] [--reset]`: serve the sandbox API.
 
-Reads SANDBOX_API_KEY (required) and DATABASE_URL (default: SQLite in var/).
+Reads SANDBOX_API_KEY (required) and DATABASE_URL (default: SQLite in var/); with
+SANDBOX_WEBHOOK_URL and SANDBOX_WEBHOOK_SECRET it also sends signed webhooks (webhooks.py).
 Seeds an empty database from seed.yml; --reset drops everything and reseeds.
 """
 
@@ -16,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sandbox_backend.app import create_app
 from sandbox_backend.database import engine_for, prepare
 from sandbox_backend.logs import log_as_json_lines
+from sandbox_backend.webhooks import WebhookEmitter
 
 
 def main() -> int:
@@ -38,7 +40,8 @@ def main() -> int:
         print(f"error: cannot use the database in DATABASE_URL: {detail}".strip(), file=sys.stderr)
         return 1
     logging.getLogger("sandbox_backend").info("serving", extra={"fields": {"url": f"http://{args.host}:{args.port}"}})
-    create_app(engine, api_key).run(host=args.host, port=args.port, access_log=False, motd=False)
+    app = create_app(engine, api_key, webhooks=WebhookEmitter.from_env(os.environ))
+    app.run(host=args.host, port=args.port, access_log=False, motd=False)
     return 0
 
 

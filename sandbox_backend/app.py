@@ -2,6 +2,8 @@
 
 Handlers check their input, then run one function of store.py in one
 transaction on a worker thread, so a slow query never holds up the event loop.
+The /v1/sandbox routes that play the shop (ship, delay, pay...) then announce the
+committed change as a signed webhook (webhooks.py), when one is configured.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable
@@ -40,6 +43,7 @@ from sandbox_backend.errors import (
     NotFound,
     ValidationFailed,
 )
+from sandbox_backend.webhooks import WebhookEmitter
 
 access_log = logging.getLogger("sandbox_backend.access")
 error_log = logging.getLogger("sandbox_backend.error")
@@ -53,7 +57,8 @@ MAX_BODY_BYTES = 1_000_000
 TRANSACTION_ATTEMPTS = 5
 
 
-def create_app(engine: Engine, api_key: str, name: str = "sandbox_backend") -> Sanic:
+def create_app(engine: Engine, api_key: str, name: str = "sandbox_backend",
+               webhooks: WebhookEmitter | None = None) -> Sanic:
     app = Sanic(name, configure_logging=False, dumps=partial(json.dumps, ensure_ascii=False))
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
@@ -70,14 +75,21 @@ def create_app(engine: Engine, api_key: str, name: str = "sandbox_backend") -> S
                 if attempt == TRANSACTION_ATTEMPTS:
                     raise
 
+    def announce(event: str, data: dict) -> None:
+        if webhooks is not None:
+            webhooks.emit(event, data)
+
     @app.after_server_stop
     async def stop_workers(app: Sanic, loop) -> None:
         executor.shutdown(wait=True)
+        if webhooks is not None:
+            webhooks.close()
 
     create = _idempotent_creation(db, api_key)
     _add_request_hooks(app, api_key)
     _add_error_handlers(app)
     _add_shop_routes(app, db, create, api_key)
+    _add_shop_event_routes(app, db, announce)
     _add_crm_routes(app, db, create)
     return app
 
@@ -207,8 +219,7 @@ def _add_shop_routes(app: Sanic, db, create, api_key: str) -> None:
 
     @app.get("/v1/orders/<number:str>")
     async def get_order(request: Request, number: str):
-        if not ORDER_NUMBER.match(number):
-            raise ValidationFailed("Order numbers are 4 to 10 digits.", {"number": "4 to 10 digits"})
+        _check_order_number(number)
         return json_response(await db(lambda s: store.get_order(s, number)))
 
     @app.get("/v1/orders")
@@ -250,6 +261,47 @@ def _add_shop_routes(app: Sanic, db, create, api_key: str) -> None:
         body = inputs.json_object(request)
         sku, quantity = _text(body, t.CartItem.sku), inputs.whole_number(body, "quantity", 1, 99)
         return json_response(await db(lambda s: store.add_cart_item(s, cart_id, sku, quantity)))
+
+
+# ---- the sandbox playing the shop: changes a platform would make, each announced as a webhook
+
+def _add_shop_event_routes(app: Sanic, db, announce: Callable[[str, dict], None]) -> None:
+    async def change_and_announce(event: str, operation: Callable[[Session], tuple[dict, dict]]) -> HTTPResponse:
+        # Announced only after the transaction committed: a webhook never reports a change that was rolled back.
+        answer, data = await db(operation)
+        announce(event, data)
+        return json_response(answer)
+
+    @app.post("/v1/sandbox/orders/<number:str>/ship")
+    async def ship_order(request: Request, number: str):
+        _check_order_number(number)
+        body = inputs.json_object(request)
+        carrier = inputs.one_of(body, "carrier", tuple(store.carriers()))
+        tracking_number = _text(body, t.Shipment.tracking_number)
+        eta = _date(body, "estimated_delivery", required=False)
+        return await change_and_announce(
+            "order.shipped", lambda s: store.ship_order(s, number, carrier, tracking_number, eta))
+
+    @app.post("/v1/sandbox/orders/<number:str>/delay")
+    async def delay_order(request: Request, number: str):
+        _check_order_number(number)
+        body = inputs.json_object(request)
+        reason, eta = inputs.required_string(body, "reason", 300), _date(body, "estimated_delivery")
+        return await change_and_announce("order.delayed", lambda s: store.delay_order(s, number, reason, eta))
+
+    @app.post("/v1/sandbox/orders/<number:str>/pay")
+    async def pay_order(request: Request, number: str):
+        _check_order_number(number)
+        return await change_and_announce("payment.succeeded", lambda s: store.pay_order(s, number))
+
+    @app.post("/v1/sandbox/carts/<cart_id:str>/abandon")
+    async def abandon_cart(request: Request, cart_id: str):
+        return await change_and_announce("cart.abandoned", lambda s: store.abandon_cart(s, cart_id))
+
+    @app.post("/v1/sandbox/variants/<sku:str>/stock")
+    async def set_stock(request: Request, sku: str):
+        stock = inputs.whole_number(inputs.json_object(request), "stock", 0, 100_000)
+        return await change_and_announce("product.updated", lambda s: store.set_stock(s, sku, stock))
 
 
 # ---- CRM: contacts, interactions, tickets, leads, deals
@@ -340,6 +392,21 @@ def _text(body: dict, column, required: bool = True) -> str | None:
     """The string field named like `column`, no longer than the column holds."""
     read = inputs.required_string if required else inputs.optional_string
     return read(body, column.key, column.type.length or LONG_TEXT)
+
+
+def _check_order_number(number: str) -> None:
+    if not ORDER_NUMBER.match(number):
+        raise ValidationFailed("Order numbers are 4 to 10 digits.", {"number": "4 to 10 digits"})
+
+
+def _date(body: dict, name: str, required: bool = True) -> date | None:
+    value = body.get(name)
+    if value in (None, "") and not required:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"'{name}' must be a date like 2026-11-20.", {name: "a date, YYYY-MM-DD"}) from None
 
 
 def _order_number(body: dict) -> str | None:

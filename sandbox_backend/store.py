@@ -11,15 +11,18 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Callable
 
+import yaml
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from sandbox_backend import tables as t
 from sandbox_backend.errors import Conflict, NotFound, ValidationFailed
+from sandbox_backend.seed import SEED_FILE
 
 LOGIN_CODE_TTL = timedelta(minutes=10)
 LOGIN_CODE_ATTEMPTS = 5
@@ -72,6 +75,87 @@ def list_orders(s: Session, customer_id: str | None, email: str | None, limit: i
     if email:
         query = query.where(t.Order.email == email)
     return _page(s, query, limit, offset, order_json)
+
+
+# ---- what a shop does to its orders, carts and stock: each returns (the answer, the webhook event's data)
+
+@lru_cache(maxsize=1)
+def carriers() -> dict[str, dict]:
+    """The mock carriers of seed.yml by code: their names and tracking URL templates."""
+    return yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))["carriers"]
+
+
+def ship_order(s: Session, number: str, carrier: str, tracking_number: str,
+               estimated_delivery: date | None) -> tuple[dict, dict]:
+    """Hand a parcel to a carrier: a new shipment, and a paid order becomes shipped."""
+    order = _get(s, t.Order, number, "order")
+    if order.status not in ("paid", "shipped", "delayed"):
+        raise ValidationFailed(f"A {order.status} order cannot be shipped.", {"number": f"order is {order.status}"})
+    shipped_at = now()
+    shipment = t.Shipment(
+        id=f"shp_{number}_{len(order.shipments) + 1}", carrier_code=carrier, carrier_name=carriers()[carrier]["name"],
+        tracking_number=tracking_number,
+        tracking_url=carriers()[carrier]["tracking_url"].format(tracking_number=tracking_number),
+        status="in_transit", shipped_at=shipped_at, estimated_delivery=estimated_delivery,
+        events=[t.TrackingEvent(at=shipped_at, status="label_created", location="Warehouse",
+                                description="Shipment data received")],
+    )
+    order.shipments.append(shipment)
+    if order.status == "paid":
+        order.status = "shipped"
+    s.flush()
+    return order_json(order), {"order": _order_ref(order), "shipment": shipment_json(shipment)}
+
+
+def delay_order(s: Session, number: str, reason: str, estimated_delivery: date) -> tuple[dict, dict]:
+    """The carrier reports a delay of the newest parcel still on its way."""
+    order = _get(s, t.Order, number, "order")
+    on_the_way = [shipment for shipment in order.shipments if shipment.status != "delivered"]
+    if not on_the_way:
+        raise ValidationFailed("This order has no parcel on its way.", {"number": "no parcel on its way"})
+    shipment = max(on_the_way, key=lambda candidate: candidate.shipped_at or datetime.min)
+    shipment.status, shipment.delay_reason, shipment.estimated_delivery = "delayed", reason, estimated_delivery
+    location = shipment.events[-1].location if shipment.events else ""
+    shipment.events.append(t.TrackingEvent(at=now(), status="delayed", location=location,
+                                           description=f"Delayed: {reason}"[:300]))
+    order.status = "delayed"
+    s.flush()
+    return order_json(order), {"order": _order_ref(order), "shipment": shipment_json(shipment)}
+
+
+def pay_order(s: Session, number: str) -> tuple[dict, dict]:
+    """The mock payment provider confirms the payment of a pending order."""
+    order = _get(s, t.Order, number, "order")
+    if order.status != "pending":
+        raise ValidationFailed(f"A {order.status} order cannot be paid.", {"number": f"order is {order.status}"})
+    order.status = "paid"
+    s.flush()
+    answer = order_json(order)
+    return answer, {"order": {**_order_ref(order), "total": answer["total"]}}
+
+
+def abandon_cart(s: Session, cart_id: str) -> tuple[dict, dict]:
+    """An open cart left without checking out."""
+    cart = _get(s, t.Cart, cart_id, "cart")
+    if cart.status != "open":
+        raise ValidationFailed("Only an open cart can be abandoned.", {"cart": f"status is {cart.status}"})
+    cart.status, cart.updated_at = "abandoned", now()
+    s.flush()
+    customer = s.get(t.Customer, cart.customer_id) if cart.customer_id else None
+    answer = cart_json(cart)
+    return answer, {"cart": answer, "email": customer.email if customer else None}
+
+
+def set_stock(s: Session, sku: str, stock: int) -> tuple[dict, dict]:
+    variant = _get(s, t.Variant, sku, "variant")
+    variant.stock = stock
+    s.flush()
+    product = product_json(variant.product)
+    return product, {"product": product}
+
+
+def _order_ref(order: t.Order) -> dict:
+    return {"number": order.number, "email": order.email, "status": order.status}
 
 
 # ---- login codes

@@ -52,8 +52,12 @@ def sandbox_environment(api_key: str, database_url: str) -> dict[str, str]:
     }
 
 
-def start_sandbox(work: Path, database_url: str, *, reset: bool = True, api_key: str | None = None) -> SandboxServer:
-    """Start the sandbox on a free port and wait for /health; fail with the server's output if it does not come up."""
+def start_sandbox(work: Path, database_url: str, *, reset: bool = True, api_key: str | None = None,
+                  extra_env: dict[str, str] | None = None) -> SandboxServer:
+    """Start the sandbox on a free port and wait for /health; fail with the server's output if it does not come up.
+
+    `extra_env`: settings beyond the key and the database, e.g. where to send webhooks.
+    """
     port, api_key = free_port(), api_key or secrets.token_urlsafe(16)
     log = work / f"sandbox-{port}.log"
     command = [sys.executable, "-m", "sandbox_backend", "--host", "127.0.0.1", "--port", str(port)]
@@ -61,7 +65,7 @@ def start_sandbox(work: Path, database_url: str, *, reset: bool = True, api_key:
         process = subprocess.Popen(
             command + (["--reset"] if reset else []),
             cwd=REPO,
-            env=sandbox_environment(api_key, database_url),
+            env={**sandbox_environment(api_key, database_url), **(extra_env or {})},
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )

@@ -124,6 +124,15 @@ EXAMPLES = [
     ("get", "/v1/crm/leads", "/v1/crm/leads", {}, 200),
     ("post", "/v1/crm/leads", "/v1/crm/leads", {"json": {"email": "oa@example.com", "source": "chat"}}, 201),
     ("get", "/v1/crm/deals", "/v1/crm/deals", {}, 200),
+    # The shop's own changes, as refusals that leave the session's seed data alone; test_webhook_emitter.py
+    # checks their successful answers against the schema on a sandbox of its own.
+    ("post", "/v1/sandbox/orders/{number}/ship", "/v1/sandbox/orders/100237/ship",
+     {"json": {"carrier": "dhl", "tracking_number": "JJD1"}}, 422),
+    ("post", "/v1/sandbox/orders/{number}/delay", "/v1/sandbox/orders/100231/delay",
+     {"json": {"reason": "late", "estimated_delivery": "2030-01-01"}}, 422),
+    ("post", "/v1/sandbox/orders/{number}/pay", "/v1/sandbox/orders/100234/pay", {}, 422),
+    ("post", "/v1/sandbox/carts/{cart_id}/abandon", "/v1/sandbox/carts/cart_carla_converted/abandon", {}, 422),
+    ("post", "/v1/sandbox/variants/{sku}/stock", "/v1/sandbox/variants/no-such-sku/stock", {"json": {"stock": 1}}, 404),
     # errors, in the documented Error shape
     ("get", "/v1/products", "/v1/products", {"params": {"limit": 0}}, 400),
     ("get", "/v1/products", "/v1/products", {"key": "wrong"}, 401),
