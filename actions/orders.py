@@ -8,6 +8,9 @@ nobody learns anything about other customers' orders.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 from datetime import date, datetime
 from typing import Any
 
@@ -15,12 +18,16 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.backends import bind_conversation, conversation_ref, eshop, turn_ref
 from actions.crm_log import record_interaction_later
 from actions.user_input import login_code_in, normalized_email, normalized_order_number
 from integrations.errors import IntegrationError, InvalidRequest, NotFound
 from integrations.models import Order, OrderStatus, Shipment
+from webhooks.conversations import email_hash, remember_conversation
+
+logger = logging.getLogger(__name__)
 
 MAX_LOOKUP_ATTEMPTS = 3
 
@@ -189,6 +196,7 @@ class ActionShowOrderStatus(Action):
         for message in status_messages(order):
             dispatcher.utter_message(**message)
         _log_lookup(tracker, f"Asked where order #{order.number} is; told it is {order.status.value}.", "answered")
+        await _follow_news_of(tracker, order)
         return reset
 
 
@@ -201,14 +209,14 @@ def status_messages(order: Order) -> list[dict[str, Any]]:
             {
                 "response": response,
                 **base,
-                "cancelled_date": _day(order.cancelled_at),
+                "cancelled_date": day_name(order.cancelled_at),
                 "cancel_reason": order.cancel_reason or "no reason given",
                 "total": str(order.total),
             }
         ]
     if order.status is OrderStatus.PENDING or not order.shipments:
         response = "utter_order_pending" if order.status is OrderStatus.PENDING else "utter_order_paid"
-        return [{"response": response, **base, "placed_date": _day(order.placed_at), "total": str(order.total)}]
+        return [{"response": response, **base, "placed_date": day_name(order.placed_at), "total": str(order.total)}]
     messages = [_shipment_message(order, shipment) for shipment in order.shipments]
     if len(messages) > 1:
         messages.insert(0, {"response": "utter_order_split", **base, "parcel_count": len(messages)})
@@ -220,10 +228,10 @@ def _shipment_message(order: Order, shipment: Shipment) -> dict[str, Any]:
         "order_number": order.number,
         "carrier": shipment.carrier_name,
         "tracking_url": shipment.tracking_url,
-        "eta": _day(shipment.estimated_delivery),
+        "eta": day_name(shipment.estimated_delivery),
     }
     if shipment.status == "delivered":
-        return {"response": "utter_shipment_delivered", **message, "delivered_date": _day(shipment.delivered_at)}
+        return {"response": "utter_shipment_delivered", **message, "delivered_date": day_name(shipment.delivered_at)}
     if shipment.status == "delayed" or order.status is OrderStatus.DELAYED:
         reason = shipment.delay_reason or "the parcel is running late"
         return {"response": "utter_shipment_delayed", **message, "delay_reason": reason}
@@ -235,10 +243,10 @@ def _latest_update(shipment: Shipment) -> str:
     if not event:
         return "the carrier has the parcel"
     where = f" in {event.location}" if event.location else ""
-    return f"{event.description}{where} ({_day(event.at)})"
+    return f"{event.description}{where} ({day_name(event.at)})"
 
 
-def _day(moment: date | datetime | None) -> str:
+def day_name(moment: date | datetime | None) -> str:
     return f"{moment:%A} {moment.day} {moment:%B}" if moment else "not known yet"
 
 
@@ -269,6 +277,17 @@ def _log_lookup(tracker: Tracker, summary: str, outcome: str) -> None:
         order_number=tracker.get_slot("order_id"),
         outcome=outcome,
     )
+
+
+async def _follow_news_of(tracker: Tracker, order: Order) -> None:
+    """Let the shop's webhooks (shipped, delayed…) reach this conversation, now that the customer is verified."""
+    try:
+        await asyncio.to_thread(
+            remember_conversation, tracker.sender_id, order_number=order.number, email_hash=email_hash(order.email)
+        )
+    except SQLAlchemyError:
+        # Missing a later update is better than failing the answer just given.
+        logger.warning(json.dumps({"event": "conversation_link_failed", "conversation": conversation_ref(tracker)}))
 
 
 def _failed_code_attempt(dispatcher: CollectingDispatcher, attempts_left: int) -> dict[str, Any]:

@@ -29,3 +29,10 @@ class EShop(ABC):
     @abstractmethod
     async def verify_login_code(self, email: str, code: str) -> LoginCodeCheck:
         """Whether the code is the one sent to this email."""
+
+    def forget_cached_catalog(self) -> int:
+        """A webhook said products changed: drop cached catalog reads; returns how many.
+
+        Adapters that cache catalog reads override this; the others have nothing to forget.
+        """
+        return 0

@@ -47,6 +47,10 @@ class SandboxEShop(EShop):
         )
 
 
+    def forget_cached_catalog(self) -> int:
+        return self._http.invalidate_cache("/v1/products")
+
+
 class SandboxCRM(CRM):
     def __init__(self, transport: HttpTransport) -> None:
         self._http = transport

@@ -43,6 +43,10 @@ class Stack:
     sandbox_database_url: str | None = None
     state_database_url: str | None = None
     api_key: str = field(default_factory=lambda: os.environ.get("SANDBOX_API_KEY") or secrets.token_urlsafe(24))
+    # The sandbox signs its webhooks with this; the receiver in the action server checks them.
+    webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Guards Rasa's HTTP API, which the webhook receiver uses to tell conversations the shop's news.
+    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -65,7 +69,9 @@ class Stack:
                 "--model", str(self.model),
                 "--credentials", str(REPO / "credentials.yml"),
                 "--endpoints", str(self.endpoints),
-                "--cors", "*", *(["--debug"] if os.environ.get("STACK_DEBUG") else []),
+                "--cors", "*",
+                "--enable-api", "--auth-token", self.rasa_token,
+                *(["--debug"] if os.environ.get("STACK_DEBUG") else []),
             ],
         )
         deadline = time.monotonic() + timeout
@@ -99,6 +105,11 @@ class Stack:
             "TRANSFORMERS_OFFLINE": "1",
             "SANDBOX_API_KEY": self.api_key,
             "SANDBOX_URL": self.sandbox_url,
+            "SANDBOX_WEBHOOK_URL": f"http://127.0.0.1:{self.ports.actions}/webhooks/sandbox",
+            "SANDBOX_WEBHOOK_SECRET": self.webhook_secret,
+            "SANDBOX_WEBHOOK_SECRETS": self.webhook_secret,
+            "RASA_URL": self.rasa_url,
+            "RASA_AUTH_TOKEN": self.rasa_token,
             "PYTHONPATH": str(REPO),
         }
         if self.sandbox_database_url:

@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import backends, crm_log
 from actions.crm_log import wait_for_pending_writes
+from webhooks import conversations
 
 DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())
 
@@ -28,12 +29,14 @@ def _use_backend(monkeypatch, url: str, key: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def fresh_outbox(monkeypatch, tmp_path):
-    """Each test gets its own outbox database, so pending writes never leak between tests."""
-    monkeypatch.setenv("STATE_DATABASE_URL", f"sqlite:///{tmp_path / 'outbox.db'}")
+def fresh_state(monkeypatch, tmp_path):
+    """Each test gets its own state database, so pending writes and conversation links never leak."""
+    monkeypatch.setenv("STATE_DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
     crm_log.outbox.cache_clear()
+    conversations._state_links.cache_clear()
     yield
     crm_log.outbox.cache_clear()
+    conversations._state_links.cache_clear()
 
 
 @pytest.fixture

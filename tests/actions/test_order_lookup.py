@@ -11,6 +11,7 @@ from actions.orders import (
     ValidateOrderLookupForm,
 )
 from tests.actions.conftest import api, followups, latest_code, responses, run, tracker
+from webhooks import conversations
 
 ORDER_DATA_KEYS = {"carrier", "tracking_url", "eta", "delay_reason", "total", "cancel_reason"}
 
@@ -204,3 +205,16 @@ def test_a_failed_verification_leaves_the_contact_untouched(shop):
     before = timeline(shop, email)
     run(ActionShowOrderStatus(), tracker(slots={"lookup_failure": "verification_failed", "email": email}, active_loop=None))
     assert timeline(shop, email) == before
+
+
+def test_a_verified_lookup_lets_the_shops_news_reach_the_conversation(shop):
+    show("100234", "ben.miller@example.com")
+    links = conversations._state_links()
+    assert links.conversation_for("100234", None) == "unit-test-user"
+    assert links.conversation_for(None, conversations.email_hash("Ben.Miller@example.com")) == "unit-test-user"
+
+
+def test_a_refused_lookup_links_nothing(shop):
+    show("100234", "anna.schmidt@example.com")
+    links = conversations._state_links()
+    assert links.conversation_for("100234", conversations.email_hash("anna.schmidt@example.com")) is None

@@ -60,3 +60,20 @@ def sandbox_get(stack: Stack, path: str, **params):
     )
     response.raise_for_status()
     return response.json()
+
+
+def sandbox_post(stack: Stack, path: str, body: dict | None = None):
+    response = requests.post(
+        stack.sandbox_url + path, json=body, headers={"Authorization": f"Bearer {stack.api_key}"}, timeout=5
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def bot_messages(stack: Stack, sender: str) -> list[str]:
+    """Everything the bot said in the conversation, proactive messages included (they bypass REST replies)."""
+    response = requests.get(
+        f"{stack.rasa_url}/conversations/{sender}/tracker", params={"token": stack.rasa_token}, timeout=10
+    )
+    response.raise_for_status()
+    return [event.get("text") or "" for event in response.json()["events"] if event.get("event") == "bot"]

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import Chat, sandbox_get
+from tests.e2e.conftest import Chat, bot_messages, sandbox_get, sandbox_post
 
 pytestmark = pytest.mark.e2e
 
@@ -107,6 +107,34 @@ def test_gibberish_is_never_answered_with_a_guess(chat: Chat):
     assert "say it another way" in first, first
     second = chat.say("zzkj qqpw xxrt")
     assert "colleague" in second, second
+
+
+def wait_for_message(stack, sender: str, pattern: str, timeout: float = 20) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        said = [text for text in bot_messages(stack, sender) if re.search(pattern, text)]
+        if said:
+            return said
+        time.sleep(0.5)
+    raise AssertionError(f"the bot never said /{pattern}/; it said: {bot_messages(stack, sender)}")
+
+
+def test_the_shops_news_reaches_the_verified_conversation_once(chat: Chat, stack):
+    chat.say("where is my order 100232")
+    assert "paid" in chat.say("anna.schmidt@example.com").lower()
+    stranger = Chat(stack)
+    stranger.say("where is my order 100232")
+    stranger.say("ben.miller@example.com")  # not Anna: this conversation must hear nothing
+    sandbox_post(stack, "/v1/sandbox/orders/100232/ship", {"carrier": "dhl", "tracking_number": "JJD0099100232"})
+    [news] = wait_for_message(stack, chat.sender, r"on its way with")
+    assert "#100232" in news and "JJD0099100232" in news, news
+    sandbox_post(stack, "/v1/sandbox/orders/100232/delay",
+                 {"reason": "Missed the connecting truck", "estimated_delivery": "2030-05-03"})
+    [delay] = wait_for_message(stack, chat.sender, r"delayed")
+    assert "Missed the connecting truck" in delay and "Friday 3 May" in delay, delay
+    time.sleep(1)
+    assert len([text for text in bot_messages(stack, chat.sender) if "on its way with" in text]) == 1
+    assert not [text for text in bot_messages(stack, stranger.sender) if "on its way" in text or "delayed" in text]
 
 
 def test_backend_down_gets_an_apology_and_a_person(chat: Chat, stack):
