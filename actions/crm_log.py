@@ -17,6 +17,7 @@ from typing import Any, Coroutine
 from actions.backends import crm
 from integrations.config import state_database_url
 from integrations.outbox import Outbox, Outcome, outbox_engine
+from integrations.transport import answer_within
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ async def wait_for_pending_writes() -> None:
 
 def _run_in_background(write: Coroutine) -> None:
     _keep_redelivering()
-    task = asyncio.get_running_loop().create_task(write)
+    task = asyncio.get_running_loop().create_task(_after_the_reply(write))
     # The loop keeps only weak references to tasks; this set keeps them alive.
     _pending.add(task)
     task.add_done_callback(_pending.discard)
@@ -74,7 +75,14 @@ def _keep_redelivering() -> None:
         _redelivery[loop] = loop.create_task(_redeliver_forever())
 
 
+async def _after_the_reply(write: Coroutine) -> Any:
+    # The task inherited the action's deadline; written after the reply, it has each call's full budget.
+    answer_within(None)
+    return await write
+
+
 async def _redeliver_forever() -> None:
+    answer_within(None)
     while True:
         await asyncio.sleep(REDELIVERY_INTERVAL)
         try:

@@ -36,6 +36,14 @@ from integrations.resilience import Upstream, retry_after_seconds
 logger = logging.getLogger(__name__)
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+# When set, every call made in this context ends by then, whatever its own budget: an action that
+# calls twice must still answer in time. Unset for work done after the reply (background writes).
+shared_deadline: ContextVar[float | None] = ContextVar("shared_deadline", default=None)
+
+
+def answer_within(seconds: float | None) -> None:
+    """Give every upstream call made from here on, in this context, `seconds` in all (None: no shared limit)."""
+    shared_deadline.set(None if seconds is None else time.monotonic() + seconds)
 
 # When a 429 names no Retry-After, leave the platform alone this long.
 DEFAULT_RATE_LIMIT_PAUSE = 1.0
@@ -141,7 +149,7 @@ class HttpTransport:
             breaker.record_failure() if upstream_failed else breaker.record_success()
 
     def _call_with_retries(self, method, path, params, body, idempotency_key) -> Any:
-        deadline = time.monotonic() + self._timeouts.budget
+        deadline = min(time.monotonic() + self._timeouts.budget, shared_deadline.get() or float("inf"))
         retry_allowed = idempotency_key is None or self._idempotent_creations
         fresh_credentials_tried = False
         attempt = 0

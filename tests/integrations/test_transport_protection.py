@@ -12,7 +12,7 @@ from werkzeug import Response
 from integrations.auth import OAuth2ClientCredentials
 from integrations.errors import AuthenticationFailed, NotFound, RateLimited, ServiceUnavailable
 from integrations.resilience import CircuitBreaker, RateLimiter, TtlCache, Upstream
-from integrations.transport import HttpTransport
+from integrations.transport import HttpTransport, answer_within
 
 
 def transport(url: str, **kwargs) -> HttpTransport:
@@ -197,3 +197,35 @@ def test_tokens_are_renewed_before_they_expire(httpserver: HTTPServer):
     assert credentials.headers()["Authorization"] == "Bearer a"
     now[0] = 41  # inside the last minute of the token's life
     assert credentials.headers()["Authorization"] == "Bearer b"
+
+
+def test_calls_made_for_one_answer_share_its_deadline(httpserver: HTTPServer):
+    def slow_answer(request):
+        time.sleep(0.2)
+        return Response('{"ok": true}', content_type="application/json")
+
+    httpserver.expect_request("/x").respond_with_handler(slow_answer)
+    client = transport(httpserver.url_for(""))
+
+    async def two_calls_in_one_action():
+        answer_within(0.3)
+        await client.get("/x")
+        await client.get("/x")  # alone it would fit its own 0.6 s budget; together they do not
+
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailable):
+        run(two_calls_in_one_action())
+    assert time.monotonic() - started < 0.3 + 0.15
+
+
+def test_without_a_shared_deadline_each_call_has_its_own_budget(httpserver: HTTPServer):
+    httpserver.expect_request("/x").respond_with_handler(
+        lambda request: (time.sleep(0.2), Response('{"ok": true}', content_type="application/json"))[1]
+    )
+    client = transport(httpserver.url_for(""))
+
+    async def two_calls_after_the_reply():
+        answer_within(None)
+        return [await client.get("/x"), await client.get("/x")]
+
+    assert run(two_calls_after_the_reply()) == [{"ok": True}, {"ok": True}]
