@@ -42,6 +42,8 @@ class Stack:
     model: Path = REPO / "models"
     sandbox_database_url: str | None = None
     state_database_url: str | None = None
+    # Where the actions reach the sandbox, when something (a fault-injecting proxy) sits in between.
+    actions_backend_url: str | None = None
     api_key: str = field(default_factory=lambda: os.environ.get("SANDBOX_API_KEY") or secrets.token_urlsafe(24))
     # The sandbox signs its webhooks with this; the receiver in the action server checks them.
     webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
@@ -104,7 +106,7 @@ class Stack:
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "SANDBOX_API_KEY": self.api_key,
-            "SANDBOX_URL": self.sandbox_url,
+            "SANDBOX_URL": self.actions_backend_url or self.sandbox_url,
             "SANDBOX_WEBHOOK_URL": f"http://127.0.0.1:{self.ports.actions}/webhooks/sandbox",
             "SANDBOX_WEBHOOK_SECRET": self.webhook_secret,
             "SANDBOX_WEBHOOK_SECRETS": self.webhook_secret,
