@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from integrations.crm import CRM
 from integrations.eshop import EShop
-from integrations.errors import ServiceUnavailable
 from integrations.models import (
     Contact,
     Interaction,
@@ -21,6 +21,7 @@ from integrations.models import (
     Ticket,
     TrackingEvent,
 )
+from integrations.payloads import iso_datetime, translated
 from integrations.transport import HttpTransport
 
 
@@ -112,12 +113,7 @@ class SandboxCRM(CRM):
         return _translated(_ticket, data)
 
 
-def _translated(translate, payload: Any):
-    """Turn a payload into a typed result; a payload of the wrong shape is the platform's fault."""
-    try:
-        return translate(payload)
-    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-        raise ServiceUnavailable(f"sandbox: unexpected payload ({exc.__class__.__name__})") from exc
+_translated = partial(translated, "sandbox")
 
 
 def _without_none(body: dict[str, Any]) -> dict[str, Any]:
@@ -126,10 +122,6 @@ def _without_none(body: dict[str, Any]) -> dict[str, Any]:
 
 def _money(data: dict) -> Money:
     return Money(Decimal(data["amount"]), data["currency"])
-
-
-def _datetime(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 def _date(value: str | None) -> date | None:
@@ -143,7 +135,7 @@ def _order(data: dict) -> Order:
         status=OrderStatus(data["status"]),
         email=data["email"],
         customer_id=data.get("customer_id"),
-        placed_at=_datetime(data["placed_at"]),
+        placed_at=iso_datetime(data["placed_at"]),
         total=_money(data["total"]),
         lines=tuple(
             OrderLine(
@@ -156,7 +148,7 @@ def _order(data: dict) -> Order:
             for line in data.get("lines", [])
         ),
         shipments=tuple(_shipment(item) for item in data.get("shipments", [])),
-        cancelled_at=_datetime(data.get("cancelled_at")),
+        cancelled_at=iso_datetime(data.get("cancelled_at")),
         cancel_reason=data.get("cancel_reason"),
         refund_status=refund.get("status"),
     )
@@ -168,13 +160,13 @@ def _shipment(data: dict) -> Shipment:
         tracking_number=data["tracking_number"],
         tracking_url=data["tracking_url"],
         status=data["status"],
-        shipped_at=_datetime(data.get("shipped_at")),
+        shipped_at=iso_datetime(data.get("shipped_at")),
         estimated_delivery=_date(data.get("estimated_delivery")),
-        delivered_at=_datetime(data.get("delivered_at")),
+        delivered_at=iso_datetime(data.get("delivered_at")),
         delay_reason=data.get("delay_reason"),
         events=tuple(
             TrackingEvent(
-                at=_datetime(event["at"]),
+                at=iso_datetime(event["at"]),
                 status=event["status"],
                 location=event.get("location") or "",
                 description=event.get("description") or "",

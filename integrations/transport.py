@@ -47,6 +47,9 @@ def answer_within(seconds: float | None) -> None:
 
 # When a 429 names no Retry-After, leave the platform alone this long.
 DEFAULT_RATE_LIMIT_PAUSE = 1.0
+# Shopify answers 402 when the shop's plan is frozen and 423 when the shop is locked: the shop
+# is out of service, which is neither the user's fault nor a malformed request.
+UNAVAILABLE_STATUSES = {402, 423}
 
 
 @dataclass(frozen=True)
@@ -224,7 +227,7 @@ class HttpTransport:
             wait = retry_after_seconds(response.headers.get("Retry-After"))
             self._upstream.limiter.block_for(wait if wait is not None else DEFAULT_RATE_LIMIT_PAUSE)
             raise RateLimited(message, retry_after=wait)
-        if status >= 500:
+        if status >= 500 or status in UNAVAILABLE_STATUSES:
             raise ServiceUnavailable(message)
         if status in (401, 403):
             raise AuthenticationFailed(message)
@@ -260,12 +263,14 @@ def _json_or_none(response: requests.Response) -> Any:
 
 
 def _error_message(payload: Any) -> str | None:
+    """The platform's own words: {"error": {"message"}} (sandbox), {"message"} (HubSpot, WooCommerce), {"errors": "..."} (Shopify)."""
     if isinstance(payload, dict):
         error = payload.get("error")
         if isinstance(error, dict) and isinstance(error.get("message"), str):
             return error["message"]
-        if isinstance(payload.get("message"), str):
-            return payload["message"]
+        for key in ("message", "errors"):
+            if isinstance(payload.get(key), str):
+                return payload[key]
     return None
 
 

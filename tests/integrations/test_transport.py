@@ -41,13 +41,16 @@ def test_json_body_is_returned_and_headers_sent(httpserver: HTTPServer):
         (422, {"error": {"type": "validation_failed", "message": "bad", "fields": {"email": "invalid"}}}, InvalidRequest),
         (500, {"error": {"type": "internal", "message": "boom"}}, ServiceUnavailable),
         (429, {"message": "slow down"}, ServiceUnavailable),
+        (401, {"errors": "[API] Invalid API key or access token"}, AuthenticationFailed),
+        (402, {"errors": "Unavailable Shop"}, ServiceUnavailable),
+        (423, {"errors": "This shop is unavailable"}, ServiceUnavailable),
     ],
 )
 def test_error_statuses_map_to_errors(httpserver: HTTPServer, status, body, error):
     httpserver.expect_request("/x").respond_with_json(body, status=status)
     with pytest.raises(error) as raised:
         asyncio.run(transport(httpserver.url_for("")).get("/x"))
-    assert str(raised.value) == (body.get("error") or body)["message"]
+    assert str(raised.value) == (body.get("error") or body).get("message", body.get("errors"))
 
 
 def test_validation_fields_are_kept(httpserver: HTTPServer):

@@ -1,0 +1,161 @@
+"""Adapter for a WooCommerce store, through its REST API v3.
+
+WooCommerce core knows no shipments; the Shipment Tracking extension adds them
+to an order, and this adapter reads them when the extension is there.
+Order numbers are WooCommerce's order ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+from datetime import datetime, timezone
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from integrations.eshop import EShop
+from integrations.errors import InvalidRequest, NotFound, ServiceUnavailable, Unsupported
+from integrations.models import LoginCodeCheck, Money, Order, OrderLine, OrderStatus, Shipment
+from integrations.payloads import require_https, translated
+from integrations.transport import HttpTransport
+
+ORDERS_PATH = "/wp-json/wc/v3/orders"
+# The extension's own namespace; it also answers under older wc/v1 and wc/v2 paths, but this is
+# the one its documentation names for new integrations.
+TRACKINGS_PATH = "/wp-json/wc-shipment-tracking/v3/orders/{order_id}/shipment-trackings"
+ORDERS_PER_CUSTOMER = 20
+
+WOO_ID = re.compile(r"[1-9]\d*", re.ASCII)
+
+# WooCommerce order status -> ours:
+#   pending (awaiting payment), on-hold (awaiting a bank transfer or a check),
+#   failed (payment declined, the customer may pay again), checkout-draft (checkout not finished) -> pending
+#   processing (paid, not yet sent)                                                               -> paid
+#   completed: the shop's last step, taken when the parcel leaves; WooCommerce never learns
+#   whether it arrived, the carrier's tracking link does                                          -> shipped
+#   cancelled, refunded                                                                           -> cancelled
+# Plugins add statuses of their own; their meaning is whatever the shop decided, so an order in
+# one is not guessed at: it fails as an unexpected payload and the flow offers a human.
+ORDER_STATUSES = {
+    "pending": OrderStatus.PENDING,
+    "on-hold": OrderStatus.PENDING,
+    "failed": OrderStatus.PENDING,
+    "checkout-draft": OrderStatus.PENDING,
+    "processing": OrderStatus.PAID,
+    "completed": OrderStatus.SHIPPED,
+    "cancelled": OrderStatus.CANCELLED,
+    "refunded": OrderStatus.CANCELLED,
+}
+# Shipment Tracking records a carrier, a number and a day, never a delivery.
+TRACKED_SHIPMENT_STATUS = "in_transit"
+
+
+class WooCommerceEShop(EShop):
+    # WooCommerce has no API to email a customer a one-time code.
+    login_codes_supported = False
+
+    def __init__(self, store_url: str, consumer_key: str, consumer_secret: str) -> None:
+        require_https(store_url, "WooCommerce store")
+        credentials = base64.b64encode(f"{consumer_key}:{consumer_secret}".encode()).decode("ascii")
+        self._http = HttpTransport(store_url, {"Authorization": f"Basic {credentials}"}, platform="woocommerce")
+
+    async def get_order(self, number: str) -> Order:
+        order_id = number.strip()
+        if not WOO_ID.fullmatch(order_id):
+            raise NotFound("woocommerce: order numbers are positive integers")
+        # Both reads at once: one after the other would cost the conversation a second round trip.
+        order, trackings = await asyncio.gather(
+            self._http.get(f"{ORDERS_PATH}/{order_id}"), self._trackings_of(order_id)
+        )
+        return _translated(_order, order, trackings)
+
+    async def orders_of_customer(self, customer_id: str) -> list[Order]:
+        # Customer 0 stands for every guest checkout: asking for it would list strangers' orders.
+        if not WOO_ID.fullmatch(customer_id):
+            raise InvalidRequest("woocommerce: customer ids are positive integers")
+        params = {"customer": customer_id, "per_page": ORDERS_PER_CUSTOMER, "orderby": "date", "order": "desc"}
+        page = await self._http.get(ORDERS_PATH, params)
+        if not isinstance(page, list):
+            raise ServiceUnavailable("woocommerce: unexpected payload")
+        return [_translated(_order, item, []) for item in page]
+
+    async def send_login_code(self, email: str) -> None:
+        raise Unsupported("WooCommerce cannot send a one-time code: verify with the order number and email")
+
+    async def verify_login_code(self, email: str, code: str) -> LoginCodeCheck:
+        raise Unsupported("WooCommerce cannot check a one-time code: verify with the order number and email")
+
+    async def _trackings_of(self, order_id: str) -> Any:
+        try:
+            return await self._http.get(TRACKINGS_PATH.format(order_id=order_id))
+        except NotFound:
+            return []  # the extension is not installed (rest_no_route), so the order has no tracked parcels
+
+
+_translated = partial(translated, "woocommerce")
+
+
+def _gmt(value: str | None) -> datetime | None:
+    """WooCommerce's *_gmt fields are UTC without saying so."""
+    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc) if value else None
+
+
+def _order(data: dict, trackings: list[dict]) -> Order:
+    status = data["status"]
+    currency = data["currency"]
+    ended = status in ("cancelled", "refunded")
+    return Order(
+        number=str(data["id"]),
+        status=ORDER_STATUSES[status],
+        email=data["billing"]["email"] or "",
+        customer_id=str(data["customer_id"]) if data["customer_id"] else None,  # 0: a guest checkout
+        placed_at=_gmt(data["date_created_gmt"]),
+        total=Money(Decimal(data["total"]), currency),
+        lines=tuple(_line(item, currency) for item in data["line_items"]),
+        shipments=tuple(_shipment(tracking) for tracking in trackings),
+        # WooCommerce keeps no cancellation date; the last change of a cancelled order is, nearly always, that.
+        cancelled_at=_gmt(data["date_modified_gmt"]) if ended else None,
+        cancel_reason=None,
+        refund_status=_refund_status(status, data["refunds"]),
+    )
+
+
+def _refund_status(status: str, refunds: list) -> str | None:
+    if status == "refunded":
+        return "refunded"
+    return "partially_refunded" if refunds else None
+
+
+def _line(item: dict, currency: str) -> OrderLine:
+    return OrderLine(
+        sku=item["sku"] or "",
+        # A variation's name carries its attributes ("Shirt - Blue, M"); parent_name (WooCommerce 6+) does not.
+        product_name=item.get("parent_name") or item["name"],
+        variant_title=_variant_title(item),
+        quantity=int(item["quantity"]),
+        # `price` is a JSON number: through str, so that 29.95 stays 29.95 and not its binary neighbour.
+        unit_price=Money(Decimal(str(item["price"])), currency),
+    )
+
+
+def _variant_title(item: dict) -> str:
+    """A variation's attributes ("Blue, M"); meta keys starting with "_" are WooCommerce's own bookkeeping."""
+    if not item["variation_id"]:
+        return ""
+    return ", ".join(str(m["display_value"]) for m in item["meta_data"] if not m["key"].startswith("_"))
+
+
+def _shipment(tracking: dict) -> Shipment:
+    shipped_on = tracking["date_shipped"]
+    return Shipment(
+        carrier_name=tracking["tracking_provider"],
+        tracking_number=tracking["tracking_number"],
+        tracking_url=tracking["tracking_link"] or "",
+        status=TRACKED_SHIPMENT_STATUS,
+        shipped_at=datetime.fromisoformat(shipped_on).replace(tzinfo=timezone.utc) if shipped_on else None,
+        estimated_delivery=None,
+        delivered_at=None,
+        delay_reason=None,
+    )
