@@ -1,21 +1,26 @@
 """Choose the e-shop and CRM adapters from the environment.
 
-ESHOP_PLATFORM and CRM_PLATFORM name the adapter ("sandbox" by default);
-each adapter reads its own settings, and secrets come only from the environment.
+ESHOP_PLATFORM (sandbox, shopify, woocommerce) and CRM_PLATFORM (sandbox, hubspot)
+name the adapters, "sandbox" by default; each adapter reads its own settings, and
+secrets come only from the environment. The README lists every setting.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 from integrations.crm import CRM
 from integrations.eshop import EShop
+from integrations.hubspot import HubSpotCRM
 from integrations.sandbox import SandboxCRM, SandboxEShop
+from integrations.shopify import ShopifyEShop
 from integrations.transport import HttpTransport
+from integrations.woocommerce import WooCommerceEShop
 
 DEFAULT_SANDBOX_URL = "http://127.0.0.1:8800"
+DEFAULT_HUBSPOT_URL = "https://api.hubapi.com"
 DEFAULT_STATE_FILE = Path(__file__).resolve().parent.parent / "var" / "state.db"
 
 
@@ -23,24 +28,52 @@ class ConfigurationError(RuntimeError):
     """A setting is missing or names an adapter that does not exist."""
 
 
+ESHOPS: dict[str, Callable[[Mapping[str, str]], EShop]] = {
+    "sandbox": lambda env: SandboxEShop(_sandbox_transport(env)),
+    "shopify": lambda env: ShopifyEShop(_required(env, "SHOPIFY_SHOP_URL"), _required(env, "SHOPIFY_ACCESS_TOKEN")),
+    "woocommerce": lambda env: WooCommerceEShop(
+        _required(env, "WOOCOMMERCE_URL"),
+        _required(env, "WOOCOMMERCE_CONSUMER_KEY"),
+        _required(env, "WOOCOMMERCE_CONSUMER_SECRET"),
+    ),
+}
+
+CRMS: dict[str, Callable[[Mapping[str, str]], CRM]] = {
+    "sandbox": lambda env: SandboxCRM(_sandbox_transport(env)),
+    "hubspot": lambda env: HubSpotCRM(
+        _required(env, "HUBSPOT_ACCESS_TOKEN"), env.get("HUBSPOT_BASE_URL", DEFAULT_HUBSPOT_URL)
+    ),
+}
+
+
 def eshop_from_env(env: Mapping[str, str] = os.environ) -> EShop:
-    platform = env.get("ESHOP_PLATFORM", "sandbox")
-    if platform == "sandbox":
-        return SandboxEShop(_sandbox_transport(env))
-    raise ConfigurationError(f"ESHOP_PLATFORM={platform!r} is not a known e-shop adapter (known: sandbox)")
+    return _adapter(env, "ESHOP_PLATFORM", ESHOPS)
 
 
 def crm_from_env(env: Mapping[str, str] = os.environ) -> CRM:
-    platform = env.get("CRM_PLATFORM", "sandbox")
-    if platform == "sandbox":
-        return SandboxCRM(_sandbox_transport(env))
-    raise ConfigurationError(f"CRM_PLATFORM={platform!r} is not a known CRM adapter (known: sandbox)")
+    return _adapter(env, "CRM_PLATFORM", CRMS)
+
+
+def _adapter(env: Mapping[str, str], setting: str, adapters: dict[str, Callable[[Mapping[str, str]], Any]]) -> Any:
+    platform = env.get(setting, "sandbox")
+    if platform not in adapters:
+        known = ", ".join(sorted(adapters))
+        raise ConfigurationError(f"{setting}={platform!r} is not a known adapter (known: {known})")
+    try:
+        return adapters[platform](env)
+    except ValueError as exc:  # an adapter refusing its settings, e.g. a plain-http store URL
+        raise ConfigurationError(f"{setting}={platform}: {exc}") from exc
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name)
+    if not value:
+        raise ConfigurationError(f"{name} is not set (see the README's section on real platforms)")
+    return value
 
 
 def _sandbox_transport(env: Mapping[str, str]) -> HttpTransport:
-    api_key = env.get("SANDBOX_API_KEY")
-    if not api_key:
-        raise ConfigurationError("SANDBOX_API_KEY is not set (the sandbox backend's bearer key)")
+    api_key = _required(env, "SANDBOX_API_KEY")
     return HttpTransport(
         env.get("SANDBOX_URL", DEFAULT_SANDBOX_URL),
         {"Authorization": f"Bearer {api_key}"},

@@ -1,0 +1,294 @@
+"""Adapter for HubSpot's CRM, through the CRM v3 objects API with a private app's access token.
+
+Contacts are found by email and created when new; interactions become notes on the contact's
+timeline; cases become tickets in the default Help Desk pipeline, associated with the customer.
+
+HubSpot ignores Idempotency-Key, so this adapter makes repeats safe itself: every note and ticket
+carries our key in a custom property, and a write first searches for an object with that key.
+
+Setup the shop does once (the adapter cannot work without it): create a single-line text property
+with the internal name `chatbot_idempotency_key` on notes and on tickets, either
+  - in HubSpot: Settings → Properties → pick the object (Notes, then Tickets) → Create property,
+    field type "Single-line text", internal name chatbot_idempotency_key; or
+  - through the API, once per object (a token with the crm.schemas.*.write scopes):
+    POST /crm/v3/properties/{notes|tickets}
+    {"name": "chatbot_idempotency_key", "label": "Chatbot idempotency key", "type": "string",
+     "fieldType": "text", "groupName": <a property group of that object, see GET /crm/v3/properties/{object}/groups>}
+Without it HubSpot refuses the search or the creation, and the adapter raises InvalidRequest naming
+the property. The private app needs the scopes crm.objects.contacts.read/write and tickets.
+
+Known limit: HubSpot's search index trails writes by a few seconds. A contact created meanwhile
+is caught by the 409 that names it; a note or ticket repeated within those seconds is not found
+by the search and would be created twice.
+
+Mappings, kept deliberately small:
+  priority  low -> LOW; normal, medium -> MEDIUM; high, urgent -> HIGH (a new portal knows only these
+            three); read back LOW -> low, MEDIUM -> normal, HIGH -> high.
+  category  billing, payment, refund -> BILLING_ISSUE; product, defect -> PRODUCT_ISSUE;
+            handover, question, general -> GENERAL_INQUIRY; anything else is left unset. Ours is
+            also written into the ticket's text, so nothing is lost.
+  status    stage "4" (Closed in the default pipeline) -> closed; any other stage -> open.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+from html import escape
+from functools import partial
+from typing import Any
+
+from integrations.crm import CRM
+from integrations.errors import Conflict, InvalidRequest
+from integrations.models import Contact, Interaction, Ticket
+from integrations.payloads import require_https, translated
+from integrations.transport import HttpTransport
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.hubapi.com"
+OBJECTS = "/crm/v3/objects"
+IDEMPOTENCY_PROPERTY = "chatbot_idempotency_key"
+CONTACT_PROPERTIES = ["email", "firstname", "lastname"]
+TICKET_PROPERTIES = ["subject", "hs_pipeline_stage", "hs_ticket_priority", IDEMPOTENCY_PROPERTY]
+# HUBSPOT_DEFINED association types, from the object created to the contact.
+NOTE_TO_CONTACT, TICKET_TO_CONTACT = 202, 16
+# The default Help Desk pipeline every portal has, its first stage (New) and its Closed stage.
+DEFAULT_PIPELINE, NEW_STAGE, CLOSED_STAGE = "0", "1", "4"
+PRIORITIES = {"low": "LOW", "normal": "MEDIUM", "medium": "MEDIUM", "high": "HIGH", "urgent": "HIGH"}
+OUR_PRIORITIES = {"LOW": "low", "MEDIUM": "normal", "HIGH": "high"}
+CATEGORIES = {
+    "billing": "BILLING_ISSUE", "payment": "BILLING_ISSUE", "refund": "BILLING_ISSUE",
+    "product": "PRODUCT_ISSUE", "defect": "PRODUCT_ISSUE",
+    "handover": "GENERAL_INQUIRY", "question": "GENERAL_INQUIRY", "general": "GENERAL_INQUIRY",
+}
+# HubSpot names the contact that has the email in its 409 message; it has no field for it.
+EXISTING_ID = re.compile(r"Existing ID: (\d+)", re.ASCII)
+
+
+class HubSpotCRM(CRM):
+    def __init__(self, access_token: str, base_url: str = DEFAULT_BASE_URL) -> None:
+        require_https(base_url, "HubSpot API")
+        if not access_token:
+            raise ValueError("a HubSpot private app access token is needed")
+        # HubSpot does not honour Idempotency-Key: a creation is never retried by the transport.
+        self._http = HttpTransport(
+            base_url, {"Authorization": f"Bearer {access_token}"}, platform="hubspot", idempotent_creations=False
+        )
+
+    async def upsert_contact(
+        self, email: str, *, first_name: str | None = None, last_name: str | None = None
+    ) -> Contact:
+        # HubSpot keeps emails in lower case; searching for another spelling would miss the contact.
+        email = email.strip().lower()
+        found = await self._find_one("contacts", "email", email, CONTACT_PROPERTIES)
+        if found is None:
+            found = await self._create_contact(email, first_name, last_name)
+        return await self._with_names(_translated(_contact, found), first_name, last_name)
+
+    async def log_interaction(
+        self,
+        contact_id: str,
+        *,
+        kind: str,
+        summary: str,
+        channel: str,
+        conversation_id: str,
+        order_number: str | None = None,
+        outcome: str | None = None,
+        idempotency_key: str,
+    ) -> Interaction:
+        details = {"kind": kind, "summary": summary, "channel": channel, "conversation_id": conversation_id,
+                   "order_number": order_number, "outcome": outcome}
+        note = await self._find_by_key("notes", idempotency_key, [IDEMPOTENCY_PROPERTY])
+        if note is None:
+            body = {
+                "properties": {
+                    "hs_timestamp": _utc_now(),
+                    "hs_note_body": _note_body(**details),
+                    IDEMPOTENCY_PROPERTY: idempotency_key,
+                },
+                "associations": [_association(contact_id, NOTE_TO_CONTACT)],
+            }
+            note = await self._create_keyed("notes", body, idempotency_key)
+        # The note's HTML is for people; what it says is what was asked to be logged under this key.
+        return _translated(lambda payload: _interaction(payload, contact_id, details), note)
+
+    async def create_ticket(
+        self,
+        *,
+        subject: str,
+        description: str,
+        priority: str,
+        category: str,
+        conversation_id: str,
+        email: str | None = None,
+        order_number: str | None = None,
+        idempotency_key: str,
+    ) -> Ticket:
+        if priority not in PRIORITIES:
+            raise InvalidRequest(f"hubspot: no ticket priority for {priority!r}", {"priority": "unknown"})
+        properties = {
+            **_ticket_properties(subject, description, priority, category, conversation_id, order_number),
+            IDEMPOTENCY_PROPERTY: idempotency_key,
+        }
+        ticket = await self._find_by_key("tickets", idempotency_key, TICKET_PROPERTIES)
+        if ticket is None:
+            associations = []
+            if email:
+                contact = await self.upsert_contact(email)
+                associations.append(_association(contact.id, TICKET_TO_CONTACT))
+            ticket = await self._create_keyed("tickets", {"properties": properties, "associations": associations},
+                                              idempotency_key)
+        return _translated(lambda payload: _ticket(payload, properties), ticket)
+
+    async def _find_one(self, object_type: str, name: str, value: str, properties: list[str]) -> dict | None:
+        """The first object whose property `name` equals `value`, by HubSpot's search (a read: retried if need be)."""
+        body = {
+            "filterGroups": [{"filters": [{"propertyName": name, "operator": "EQ", "value": value}]}],
+            "properties": properties,
+            "limit": 1,
+        }
+        page = await self._http.query(f"{OBJECTS}/{object_type}/search", body)
+        results = _translated(_results, page)
+        return results[0] if results else None
+
+    async def _find_by_key(self, object_type: str, key: str, properties: list[str]) -> dict | None:
+        try:
+            return await self._find_one(object_type, IDEMPOTENCY_PROPERTY, key, properties)
+        except InvalidRequest as refused:
+            # The body is ours and fixed but for the key; a refusal means the portal lacks the property.
+            raise _missing_property(object_type, refused) from refused
+
+    async def _create_keyed(self, object_type: str, body: dict[str, Any], key: str) -> Any:
+        try:
+            return await self._http.post(f"{OBJECTS}/{object_type}", body, idempotency_key=key)
+        except InvalidRequest as refused:
+            if IDEMPOTENCY_PROPERTY in str(refused):
+                raise _missing_property(object_type, refused) from refused
+            raise
+
+    async def _create_contact(self, email: str, first_name: str | None, last_name: str | None) -> Any:
+        properties = {"email": email, "firstname": first_name, "lastname": last_name}
+        try:
+            return await self._http.post(
+                f"{OBJECTS}/contacts", {"properties": {k: v for k, v in properties.items() if v}}
+            )
+        except Conflict as conflict:
+            # Created meanwhile, or not yet in the search index: HubSpot names the contact that has the email.
+            match = EXISTING_ID.search(str(conflict))
+            if match is None:
+                raise
+            logger.info("hubspot: contact %s already had the email; using it", match.group(1))
+            return await self._http.get(
+                f"{OBJECTS}/contacts/{match.group(1)}", {"properties": ",".join(CONTACT_PROPERTIES)}
+            )
+
+    async def _with_names(self, contact: Contact, first_name: str | None, last_name: str | None) -> Contact:
+        """Set the names given that HubSpot does not have yet; names not given are left as they are."""
+        changes = {}
+        if first_name and first_name != contact.first_name:
+            changes["firstname"] = first_name
+        if last_name and last_name != contact.last_name:
+            changes["lastname"] = last_name
+        if not changes:
+            return contact
+        updated = await self._http.patch(f"{OBJECTS}/contacts/{contact.id}", {"properties": changes})
+        # HubSpot's answer to an update need not repeat the email; what it leaves out is known already.
+        known = {"email": contact.email, "firstname": contact.first_name, "lastname": contact.last_name}
+        return _translated(lambda payload: _contact(payload, known), updated)
+
+
+_translated = partial(translated, "hubspot")
+
+
+def _missing_property(object_type: str, refused: InvalidRequest) -> InvalidRequest:
+    return InvalidRequest(
+        f"hubspot refused the custom property {IDEMPOTENCY_PROPERTY} on {object_type}: the shop must create it "
+        f"on notes and tickets (Settings → Properties, or POST /crm/v3/properties/{object_type}; see "
+        f"integrations/hubspot.py). HubSpot said: {refused}",
+        {IDEMPOTENCY_PROPERTY: "missing"},
+    )
+
+
+def _association(contact_id: str, type_id: int) -> dict[str, Any]:
+    kind = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}
+    return {"to": {"id": contact_id}, "types": [kind]}
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _note_body(*, kind, summary, channel, conversation_id, order_number, outcome) -> str:
+    """hs_note_body is HTML: every value is escaped, so a customer's words cannot become markup."""
+    facts = [("Kind", kind), ("Channel", channel), ("Order", f"#{order_number}" if order_number else None),
+             ("Outcome", outcome), ("Conversation", conversation_id)]
+    lines = "<br>".join(f"<strong>{label}:</strong> {escape(value)}" for label, value in facts if value)
+    return f"<p><strong>Chat assistant</strong></p><p>{escape(summary)}</p><p>{lines}</p>"
+
+
+def _ticket_properties(subject, description, priority, category, conversation_id, order_number) -> dict[str, str]:
+    # `content` is plain text; the facts HubSpot has no default field for go below the description.
+    facts = [f"Category: {category}", f"Order: #{order_number}" if order_number else None,
+             f"Conversation: {conversation_id}"]
+    properties = {
+        "subject": subject,
+        "content": description + "\n\n--\n" + "\n".join(fact for fact in facts if fact),
+        "hs_pipeline": DEFAULT_PIPELINE,
+        "hs_pipeline_stage": NEW_STAGE,
+        "hs_ticket_priority": PRIORITIES[priority],
+    }
+    if category.lower() in CATEGORIES:
+        properties["hs_ticket_category"] = CATEGORIES[category.lower()]
+    return properties
+
+
+def _results(page: dict) -> list[dict]:
+    results = page["results"]
+    if not isinstance(results, list) or not all(isinstance(item, dict) for item in results):
+        raise TypeError("search results are no list of objects")
+    return results
+
+
+def _object_id(payload: dict) -> str:
+    value = payload["id"]
+    if not isinstance(value, (str, int)) or not str(value).strip():
+        raise ValueError("an object without an id")
+    return str(value)
+
+
+def _set_properties(payload: dict) -> dict[str, str]:
+    """The object's properties that have a value (HubSpot sends null for a property asked for but unset)."""
+    return {name: value for name, value in payload["properties"].items() if value is not None}
+
+
+def _contact(payload: dict, known: dict[str, str | None] | None = None) -> Contact:
+    properties = {**(known or {}), **_set_properties(payload)}
+    return Contact(
+        id=_object_id(payload),
+        email=properties["email"],
+        first_name=properties.get("firstname") or None,
+        last_name=properties.get("lastname") or None,
+    )
+
+
+def _interaction(payload: dict, contact_id: str, details: dict[str, Any]) -> Interaction:
+    return Interaction(id=_object_id(payload), contact_id=contact_id, **details)
+
+
+def _ticket(payload: dict, sent: dict[str, str]) -> Ticket:
+    """HubSpot's values win (an agent may have closed the case); what we sent fills what its answer leaves out.
+
+    A ticket that was created must not read as a failure because an answer omitted a property.
+    """
+    properties = {**sent, **_set_properties(payload)}
+    priority = properties.get("hs_ticket_priority") or ""
+    return Ticket(
+        id=_object_id(payload),
+        number=str(properties.get("hs_object_id") or _object_id(payload)),
+        status="closed" if properties["hs_pipeline_stage"] == CLOSED_STAGE else "open",
+        subject=properties["subject"],
+        priority=OUR_PRIORITIES.get(priority, priority.lower()),
+    )
