@@ -12,7 +12,7 @@ import logging
 import pluggy
 from sanic import Sanic
 
-from actions.backends import eshop
+from actions.backends import crm, eshop
 from webhooks.app import receiver_from_env, webhook_blueprint
 
 hookimpl = pluggy.HookimplMarker("rasa_sdk")
@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 class WebhookReceiverPlugin:
     @hookimpl
     def attach_sanic_app_extensions(self, app: Sanic) -> None:
+        # A missing or wrong platform setting stops the server here, with the setting's name,
+        # rather than at the first customer's question.
+        eshop(), crm()
         receiver = receiver_from_env(invalidate_cache=lambda _prefix: eshop().forget_cached_catalog())
         for sender in receiver.unconfigured():
             # Refused with a 503 until its secret is set; said once at start so operators see why.
