@@ -54,7 +54,8 @@ class ValidateOrderLookupForm(FormValidationAction):
     ) -> list[str]:
         if tracker.get_slot("lookup_failure"):
             return []
-        if tracker.get_slot("use_login_code") and not tracker.get_slot("verified_customer_id"):
+        wants_code = tracker.get_slot("use_login_code") and eshop().login_codes_supported
+        if wants_code and not tracker.get_slot("verified_customer_id"):
             return ["email", "login_code"]
         return ["email", "order_id"]
 
@@ -63,6 +64,7 @@ class ValidateOrderLookupForm(FormValidationAction):
     ) -> list[EventType]:
         events = await super().get_validation_events(dispatcher, tracker, domain)
         tracker.add_slots(events)
+        events += _refuse_login_code_if_unsupported(dispatcher, tracker)
         return events + await self._check_order_belongs_to_email(dispatcher, tracker)
 
     def validate_email(
@@ -288,6 +290,15 @@ async def _follow_news_of(tracker: Tracker, order: Order) -> None:
     except SQLAlchemyError:
         # Missing a later update is better than failing the answer just given.
         logger.warning(json.dumps({"event": "conversation_link_failed", "conversation": conversation_ref(tracker)}))
+
+
+def _refuse_login_code_if_unsupported(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Where the shop's platform cannot email a code, the order number is the only way in: say so once."""
+    asked_now = "use_login_code" in tracker.slots_to_validate()
+    if not (asked_now and tracker.get_slot("use_login_code")) or eshop().login_codes_supported:
+        return []
+    dispatcher.utter_message(response="utter_login_code_unsupported")
+    return [SlotSet("use_login_code", None)]
 
 
 def _failed_code_attempt(dispatcher: CollectingDispatcher, attempts_left: int) -> dict[str, Any]:

@@ -8,6 +8,10 @@ from integrations.models import LoginCodeCheck, Order
 
 
 class EShop(ABC):
+    # Whether the platform can email a one-time code (send_login_code); where it cannot,
+    # those two methods raise Unsupported and customers verify with order number and email.
+    login_codes_supported: bool = True
+
     @abstractmethod
     async def get_order(self, number: str) -> Order:
         """The order with this number; raises NotFound.

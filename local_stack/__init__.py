@@ -49,6 +49,8 @@ class Stack:
     webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     # Guards Rasa's HTTP API, which the webhook receiver uses to tell conversations the shop's news.
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Settings for the action server beyond the sandbox's: another e-shop or CRM (ESHOP_PLATFORM=shopify...).
+    platform_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -118,7 +120,7 @@ class Stack:
             env["DATABASE_URL"] = self.sandbox_database_url
         if self.state_database_url:
             env["STATE_DATABASE_URL"] = self.state_database_url
-        return env
+        return {**env, **self.platform_env}
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         path = self.log_dir / f"{name}.log"

@@ -1,0 +1,187 @@
+"""Where is my order? against Shopify and WooCommerce, with HubSpot as the CRM.
+
+The same bot, model and action server as against the sandbox; only the environment
+changes (ESHOP_PLATFORM, CRM_PLATFORM and their settings). The platforms are the
+local fakes that speak their documented wire formats, seeded with the same
+customers and order numbers as the sandbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from local_stack import Ports, Stack
+from tests.e2e.conftest import MODEL, Chat
+from tests.fakes import shopify, woocommerce
+from tests.fakes.hubspot import FakeHubSpot
+
+pytestmark = pytest.mark.e2e
+
+TRACKING_URL = re.compile(r"https://\S+")
+BEN, ANNA = "ben.miller@example.com", "anna.schmidt@example.com"
+
+
+def days_ago(days: int) -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=days)
+
+
+def shopify_time(days: int) -> str:
+    return days_ago(days).isoformat().replace("+00:00", "Z")
+
+
+def woo_time(days: int) -> str:
+    return days_ago(days).replace(tzinfo=None).isoformat()
+
+
+def shopify_orders() -> list[dict]:
+    parcel = shopify.fulfillment(
+        "IN_TRANSIT",
+        created_at=shopify_time(3),
+        company="DHL Express",
+        number="JJD0099123456",
+        url="https://www.dhl.com/track?id=JJD0099123456",
+        estimated_delivery_at=shopify_time(-2),
+        events=(shopify.event("CONFIRMED", shopify_time(3), "Shipment data received", "Leipzig"),
+                shopify.event("IN_TRANSIT", shopify_time(1), "Arrived in the destination country", "London")),
+    )
+    return [
+        shopify.order(100234, email=BEN, customer=7002, created_at=shopify_time(4), fulfillment_status="FULFILLED",
+                      fulfillments=(parcel,)),
+        shopify.order(100232, email=ANNA, created_at=shopify_time(1)),
+        shopify.order(100237, email=BEN, customer=7002, created_at=shopify_time(9), financial="REFUNDED",
+                      cancelled_at=shopify_time(8), cancel_reason="CUSTOMER"),
+    ]
+
+
+def woocommerce_orders() -> tuple[list[dict], dict[int, list[dict]]]:
+    orders = [
+        woocommerce.order(100234, status="completed", email=BEN, customer_id=13, created=woo_time(4),
+                          modified=woo_time(3)),
+        woocommerce.order(100232, email=ANNA, created=woo_time(1)),
+        woocommerce.order(100237, status="refunded", email=BEN, customer_id=13, created=woo_time(9),
+                          modified=woo_time(8)),
+    ]
+    parcel = woocommerce.tracking("DHL", "JJD0099123456", days_ago(3).date().isoformat())
+    return orders, {100234: [parcel]}
+
+
+def start_eshop(platform: str):
+    """The e-shop fake and the settings that point the action server at it."""
+    if platform == "shopify":
+        fake = shopify.ShopifyFake(shopify_orders())
+        settings = {"SHOPIFY_SHOP_URL": fake.base_url, "SHOPIFY_ACCESS_TOKEN": fake.token}
+    else:
+        orders, trackings = woocommerce_orders()
+        fake = woocommerce.WooCommerceFake(orders, trackings)
+        settings = {"WOOCOMMERCE_URL": fake.base_url, "WOOCOMMERCE_CONSUMER_KEY": fake.consumer_key,
+                    "WOOCOMMERCE_CONSUMER_SECRET": fake.consumer_secret}
+    fake.start()
+    return fake, {"ESHOP_PLATFORM": platform, **settings}
+
+
+@pytest.fixture(scope="module", params=["shopify", "woocommerce"])
+def platform_stack(request, tmp_path_factory):
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make train` first (make test does)")
+    work = tmp_path_factory.mktemp(request.param)
+    ports = Ports.free()
+    endpoints = work / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{ports.actions}/webhook"\n')
+    eshop, eshop_settings = start_eshop(request.param)
+    hubspot = FakeHubSpot()
+    hubspot.start()
+    crm_settings = {"CRM_PLATFORM": "hubspot", "HUBSPOT_ACCESS_TOKEN": hubspot.token, "HUBSPOT_BASE_URL": hubspot.base_url}
+    running = Stack(
+        ports=ports,
+        log_dir=work / "logs",
+        endpoints=endpoints,
+        model=MODEL,
+        sandbox_database_url=f"sqlite:///{work / 'sandbox.db'}",
+        state_database_url=f"sqlite:///{work / 'state.db'}",
+        platform_env={**eshop_settings, **crm_settings},
+    )
+    try:
+        running.start()
+        yield running, hubspot
+    finally:
+        running.stop()
+        eshop.stop()
+        hubspot.stop()
+
+
+@pytest.fixture
+def chat(platform_stack) -> Chat:
+    return Chat(platform_stack[0])
+
+
+@pytest.fixture
+def hubspot(platform_stack) -> FakeHubSpot:
+    return platform_stack[1]
+
+
+def test_shipped_order_by_number_and_email(chat: Chat):
+    assert "email" in chat.say("hi, where is my order #100234?").lower()
+    answer = chat.say(BEN)
+    assert "100234" in answer and "DHL" in answer and "JJD0099123456" in answer, answer
+    assert TRACKING_URL.search(answer), answer
+
+
+def test_wrong_email_gets_no_order_data(chat: Chat):
+    chat.say("where is order 100234")
+    answer = chat.say(ANNA)
+    assert "couldn't find order #100234" in answer
+    assert "DHL" not in answer and not TRACKING_URL.search(answer), answer
+
+
+def test_without_the_number_the_bot_explains_where_to_find_it(chat: Chat):
+    chat.say("where is my order")
+    chat.say(BEN)
+    refused = chat.say("I don't have the order number")
+    assert "only find an order by its number" in refused and "6-digit" not in refused, refused
+    answer = chat.say("100234")
+    assert "JJD0099123456" in answer, answer
+
+
+def test_paid_and_cancelled_orders(chat: Chat):
+    chat.say("where is my order 100232")
+    assert "paid" in chat.say(ANNA).lower()
+    later = Chat(chat.stack)
+    later.say("what happened to order 100237")
+    assert "cancelled" in later.say(BEN).lower()
+
+
+def test_lookup_is_noted_once_on_the_hubspot_contact(chat: Chat, hubspot: FakeHubSpot):
+    chat.say("where is my order 100234")
+    chat.say(BEN)
+    conversation = "conv-" + hashlib.sha256(chat.sender.encode()).hexdigest()[:16]
+
+    def notes_of_this_conversation():
+        return [n for n in hubspot.notes_of_contact_with_email(BEN) if conversation in n["hs_note_body"]]
+
+    [note] = wait_for(notes_of_this_conversation)
+    assert "#100234" in note["hs_note_body"]
+    time.sleep(1)  # a second copy would have arrived by now
+    assert len(notes_of_this_conversation()) == 1
+
+
+def test_asking_for_a_person_opens_a_hubspot_ticket(chat: Chat, hubspot: FakeHubSpot):
+    chat.say("my order arrived broken")
+    assert "email" in chat.say("I want to talk to a human").lower()
+    created = chat.say(ANNA)
+    tickets = wait_for(lambda: hubspot.tickets_of_contact_with_email(ANNA))
+    assert len(tickets) == 1 and tickets[0]["id"] in created, created
+
+
+def wait_for(found, timeout: float = 10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = found()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError("not there in time")
