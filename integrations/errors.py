@@ -48,3 +48,17 @@ class AuthenticationFailed(IntegrationError):
 
 class Unsupported(IntegrationError):
     """The platform behind this adapter cannot do this (e.g. send a login code); the flow must take another way."""
+
+
+class Refused(IntegrationError):
+    """The platform understood the request, but its rules refuse it; `reason` says which, so the flow can explain.
+
+    Reasons: order_already_shipped, order_cancelled (changes and cancellations); for returns not_returnable,
+    order_cancelled, not_delivered_yet, outside_return_window, already_returned, not_in_order,
+    quantity_exceeds_returnable, condition_not_accepted, with `items` giving each refused SKU's reason.
+    """
+
+    def __init__(self, message: str, reason: str, items: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.items = items or {}

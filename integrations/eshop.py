@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import date
 
-from integrations.models import LoginCodeCheck, Order
+from integrations.errors import Unsupported
+from integrations.models import Address, Cancellation, LoginCodeCheck, Order, ReturnEligibility, ReturnItem, Rma
 
 
 class EShop(ABC):
@@ -40,3 +42,45 @@ class EShop(ABC):
         Adapters that cache catalog reads override this; the others have nothing to forget.
         """
         return 0
+
+    # ---- service requests. Not abstract: adapters of platforms that cannot do them (yet) inherit these
+    # refusals, and the flow offers a person instead. Refusals by the shop's rules raise Refused.
+
+    async def change_delivery(
+        self, number: str, *, address: Address | None = None, delivery_date: date | None = None, idempotency_key: str
+    ) -> Order:
+        """A new shipping address and/or delivery day while the order is still in the warehouse; the updated order.
+
+        Raises Refused (order_already_shipped, order_cancelled), InvalidRequest (an address or day the shop
+        cannot deliver to, named in `fields`), NotFound.
+        """
+        raise self._unsupported("delivery changes")
+
+    async def cancel_order(self, number: str, *, reason: str, idempotency_key: str) -> Cancellation:
+        """Cancel an order still in the warehouse; a paid one is refunded. The same key repeats the same answer.
+
+        Raises Refused (order_already_shipped, order_cancelled), NotFound.
+        """
+        raise self._unsupported("cancellations")
+
+    async def return_eligibility(self, number: str) -> ReturnEligibility:
+        """Per SKU of the order: how many may still be returned, or why none may."""
+        raise self._unsupported("returns")
+
+    async def create_return(self, number: str, items: list[ReturnItem], *, idempotency_key: str) -> Rma:
+        """Open a return with a prepaid label; all items or none. The same key gives the same return.
+
+        Raises Refused with the first refused item's reason and `items` per SKU, NotFound for an unknown order.
+        """
+        raise self._unsupported("returns")
+
+    async def get_return(self, rma_number: str) -> Rma:
+        """The return with this number; raises NotFound."""
+        raise self._unsupported("returns")
+
+    async def returns_of_order(self, number: str) -> list[Rma]:
+        """The order's returns, newest first."""
+        raise self._unsupported("returns")
+
+    def _unsupported(self, what: str) -> Unsupported:
+        return Unsupported(f"{type(self).__name__} does not handle {what}")

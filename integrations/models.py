@@ -95,6 +95,16 @@ class Shipment:
 
 
 @dataclass(frozen=True)
+class Address:
+    name: str
+    line1: str
+    postal_code: str
+    city: str
+    country: str  # ISO 3166-1 alpha-2
+    line2: str = ""
+
+
+@dataclass(frozen=True)
 class Order:
     number: str
     status: OrderStatus
@@ -107,9 +117,104 @@ class Order:
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
     refund_status: str | None = None
+    shipping_address: Address | None = None  # None where the adapter does not read it yet
+    requested_delivery_date: date | None = None
 
     def belongs_to(self, email: str) -> bool:
         return self.email.strip().casefold() == email.strip().casefold()
+
+
+@dataclass(frozen=True)
+class Refund:
+    status: str  # pending, refunded; for a return also awaiting_return (until the parcel is in)
+    amount: Money
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    order: Order
+    refund: Refund | None  # None when nothing had been paid
+
+
+class ReturnReason(str, Enum):
+    CHANGED_MIND = "changed_mind"
+    WRONG_SIZE = "wrong_size"
+    NOT_AS_DESCRIBED = "not_as_described"
+    WRONG_ITEM = "wrong_item"
+    DEFECTIVE = "defective"
+    ARRIVED_DAMAGED = "arrived_damaged"
+    OTHER = "other"
+
+
+class ItemCondition(str, Enum):
+    UNOPENED = "unopened"
+    UNUSED = "unused"
+    USED = "used"
+
+
+@dataclass(frozen=True)
+class ReturnableLine:
+    """One SKU of an order: how many may still be returned, or why none may (`reason_code`)."""
+
+    sku: str
+    product_name: str
+    quantity_ordered: int
+    quantity_returnable: int
+    eligible: bool
+    reason_code: str | None = None  # not_returnable, order_cancelled, not_delivered_yet, outside_return_window...
+    window_ends_on: date | None = None
+
+
+@dataclass(frozen=True)
+class ReturnEligibility:
+    order_number: str
+    delivered_on: date | None
+    lines: tuple[ReturnableLine, ...] = ()
+
+    @property
+    def eligible_lines(self) -> tuple[ReturnableLine, ...]:
+        return tuple(line for line in self.lines if line.eligible)
+
+
+@dataclass(frozen=True)
+class ReturnItem:
+    """What the customer wants to send back."""
+
+    sku: str
+    quantity: int
+    reason: ReturnReason
+    condition: ItemCondition
+
+
+class RmaStatus(str, Enum):
+    OPEN = "open"
+    RECEIVED = "received"
+    REFUNDED = "refunded"
+
+
+@dataclass(frozen=True)
+class RmaLine:
+    sku: str
+    product_name: str
+    quantity: int
+    reason: str
+    condition: str
+
+
+@dataclass(frozen=True)
+class Rma:
+    """A return (return merchandise authorisation) with its prepaid label."""
+
+    id: str
+    number: str
+    order_number: str
+    status: RmaStatus
+    items: tuple[RmaLine, ...]
+    carrier_name: str
+    tracking_number: str
+    label_url: str
+    refund: Refund
+    created_at: datetime
 
 
 @dataclass(frozen=True)

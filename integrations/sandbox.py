@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from functools import partial
 from typing import Any
+from urllib.parse import quote
 
 from integrations.crm import CRM
+from integrations.errors import Conflict, IntegrationError, InvalidRequest, NotFound, Refused
 from integrations.eshop import EShop
 from integrations.models import (
+    Address,
+    Cancellation,
     Contact,
     Interaction,
     LoginCodeCheck,
@@ -17,6 +22,13 @@ from integrations.models import (
     Order,
     OrderLine,
     OrderStatus,
+    Refund,
+    ReturnableLine,
+    ReturnEligibility,
+    ReturnItem,
+    Rma,
+    RmaLine,
+    RmaStatus,
     Shipment,
     Ticket,
     TrackingEvent,
@@ -47,9 +59,74 @@ class SandboxEShop(EShop):
             attempts_left=int(result.get("attempts_left", 0)),
         )
 
-
     def forget_cached_catalog(self) -> int:
         return self._http.invalidate_cache("/v1/products")
+
+    async def change_delivery(
+        self, number: str, *, address: Address | None = None, delivery_date: date | None = None, idempotency_key: str
+    ) -> Order:
+        body = {
+            "address": _address_body(address) if address else None,
+            "delivery_date": delivery_date.isoformat() if delivery_date else None,
+        }
+        data = await self._change_order(number, "delivery-change", _without_none(body), idempotency_key)
+        return _translated(_order, data)
+
+    async def cancel_order(self, number: str, *, reason: str, idempotency_key: str) -> Cancellation:
+        data = await self._change_order(number, "cancellation", {"reason": reason}, idempotency_key)
+        return _translated(_cancellation, data)
+
+    async def return_eligibility(self, number: str) -> ReturnEligibility:
+        return _translated(_eligibility, await self._http.get(f"/v1/orders/{number}/return-eligibility"))
+
+    async def create_return(self, number: str, items: list[ReturnItem], *, idempotency_key: str) -> Rma:
+        body = {
+            "order_number": number,
+            "items": [
+                {"sku": i.sku, "quantity": i.quantity, "reason": i.reason.value, "condition": i.condition.value}
+                for i in items
+            ],
+        }
+        try:
+            data = await self._http.post("/v1/returns", body, idempotency_key=idempotency_key)
+        except InvalidRequest as invalid:
+            refusal = _return_refusal(invalid, items)
+            if refusal is None:
+                raise
+            raise refusal from invalid
+        return _translated(_rma, data)
+
+    async def get_return(self, rma_number: str) -> Rma:
+        return _translated(_rma, await self._http.get(f"/v1/returns/{quote(rma_number, safe='')}"))
+
+    async def returns_of_order(self, number: str) -> list[Rma]:
+        page = await self._http.get("/v1/returns", {"order_number": number, "limit": 100})
+        return [_translated(_rma, item) for item in page["data"]]
+
+    async def _change_order(self, number: str, action: str, body: dict[str, Any], idempotency_key: str) -> Any:
+        try:
+            return await self._http.post(f"/v1/orders/{number}/{action}", body, idempotency_key=idempotency_key)
+        except Conflict as conflict:
+            refusal = await self._refusal_behind(number, str(conflict))
+            if refusal is None:
+                raise
+            raise refusal from conflict
+
+    async def _refusal_behind(self, number: str, message: str) -> Refused | None:
+        """Which rule a 409 stands for, or None for a reused Idempotency-Key.
+
+        The transport keeps a 409's message but not the sandbox's error type, so the order's state, read
+        after the refusal, tells: cancelled, or gone from the warehouse.
+        """
+        try:
+            order = await self.get_order(number)
+        except IntegrationError:
+            return None
+        if order.status is OrderStatus.CANCELLED:
+            return Refused(message, "order_cancelled")
+        if order.status in (OrderStatus.SHIPPED, OrderStatus.DELAYED, OrderStatus.DELIVERED):
+            return Refused(message, "order_already_shipped")
+        return None
 
 
 class SandboxCRM(CRM):
@@ -115,6 +192,27 @@ class SandboxCRM(CRM):
 
 _translated = partial(translated, "sandbox")
 
+# The reason codes the sandbox gives refused return items in a 422's fields ("items[0]": "not_returnable").
+RETURN_REFUSALS = {
+    "not_returnable", "order_cancelled", "not_delivered_yet", "outside_return_window", "already_returned",
+    "not_in_order", "quantity_exceeds_returnable", "condition_not_accepted",
+}
+ITEM_FIELD = re.compile(r"^items\[(\d+)\]$")
+
+
+def _return_refusal(invalid: InvalidRequest, items: list[ReturnItem]) -> IntegrationError | None:
+    """The 422 of a return as what it means: an unknown order, items the policy refuses, or neither (None)."""
+    if "order_number" in invalid.fields:
+        return NotFound(str(invalid))
+    refused = {}
+    for field, reason in invalid.fields.items():
+        match = ITEM_FIELD.match(field)
+        if match and int(match.group(1)) < len(items) and reason in RETURN_REFUSALS:
+            refused[items[int(match.group(1))].sku] = reason
+    if not refused:
+        return None
+    return Refused(str(invalid), next(iter(refused.values())), refused)
+
 
 def _without_none(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
@@ -151,6 +249,83 @@ def _order(data: dict) -> Order:
         cancelled_at=iso_datetime(data.get("cancelled_at")),
         cancel_reason=data.get("cancel_reason"),
         refund_status=refund.get("status"),
+        shipping_address=_address(data.get("shipping_address")),
+        requested_delivery_date=_date(data.get("requested_delivery_date")),
+    )
+
+
+def _address(data: dict | None) -> Address | None:
+    if not data:
+        return None
+    return Address(
+        name=data["name"],
+        line1=data["line1"],
+        line2=data.get("line2") or "",
+        postal_code=data["postal_code"],
+        city=data["city"],
+        country=data["country"],
+    )
+
+
+def _address_body(address: Address) -> dict[str, str]:
+    return {
+        "name": address.name,
+        "line1": address.line1,
+        "line2": address.line2,
+        "postal_code": address.postal_code,
+        "city": address.city,
+        "country": address.country,
+    }
+
+
+def _refund(data: dict | None) -> Refund | None:
+    return Refund(status=data["status"], amount=_money(data["amount"])) if data else None
+
+
+def _cancellation(data: dict) -> Cancellation:
+    return Cancellation(order=_order(data), refund=_refund(data.get("refund")))
+
+
+def _eligibility(data: dict) -> ReturnEligibility:
+    return ReturnEligibility(
+        order_number=str(data["order_number"]),
+        delivered_on=_date(data.get("delivered_on")),
+        lines=tuple(
+            ReturnableLine(
+                sku=line["sku"],
+                product_name=line["product_name"],
+                quantity_ordered=int(line["quantity_ordered"]),
+                quantity_returnable=int(line["quantity_returnable"]),
+                eligible=bool(line["eligible"]),
+                reason_code=line.get("reason_code"),
+                window_ends_on=_date(line.get("window_ends_on")),
+            )
+            for line in data["lines"]
+        ),
+    )
+
+
+def _rma(data: dict) -> Rma:
+    return Rma(
+        id=data["id"],
+        number=data["number"],
+        order_number=str(data["order_number"]),
+        status=RmaStatus(data["status"]),
+        items=tuple(
+            RmaLine(
+                sku=item["sku"],
+                product_name=item["product_name"],
+                quantity=int(item["quantity"]),
+                reason=item["reason"],
+                condition=item["condition"],
+            )
+            for item in data["items"]
+        ),
+        carrier_name=data["label"]["carrier"],
+        tracking_number=data["label"]["tracking_number"],
+        label_url=data["label"]["label_url"],
+        refund=_refund(data["refund"]),
+        created_at=iso_datetime(data["created_at"]),
     )
 
 

@@ -18,7 +18,7 @@ import time
 import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable
@@ -28,6 +28,7 @@ from sanic.exceptions import MethodNotSupported, SanicException
 from sanic.exceptions import NotFound as RouteNotFound
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
+from sanic.response import raw
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -53,6 +54,7 @@ ORDER_NUMBER = re.compile(r"^\d{4,10}$")
 CORRELATION_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 PRIORITIES = ("low", "normal", "high", "urgent")
 LONG_TEXT = 20_000  # for Text columns, which have no length of their own
+MAX_DELIVERY_DAYS_AHEAD = 30
 MAX_BODY_BYTES = 1_000_000
 TRANSACTION_ATTEMPTS = 5
 
@@ -89,6 +91,7 @@ def create_app(engine: Engine, api_key: str, name: str = "sandbox_backend",
     _add_request_hooks(app, api_key)
     _add_error_handlers(app)
     _add_shop_routes(app, db, create, api_key)
+    _add_service_routes(app, db, create)
     _add_shop_event_routes(app, db, announce)
     _add_crm_routes(app, db, create)
     return app
@@ -263,6 +266,57 @@ def _add_shop_routes(app: Sanic, db, create, api_key: str) -> None:
         return json_response(await db(lambda s: store.add_cart_item(s, cart_id, sku, quantity)))
 
 
+# ---- service requests: delivery changes, cancellations and returns (RMA)
+
+def _add_service_routes(app: Sanic, db, create) -> None:
+    @app.post("/v1/orders/<number:str>/delivery-change")
+    async def change_delivery(request: Request, number: str):
+        _check_order_number(number)
+        address, delivery_date = _delivery_change(inputs.json_object(request))
+        return await create(request, lambda s: (200, store.change_delivery(s, number, address, delivery_date)))
+
+    @app.post("/v1/orders/<number:str>/cancellation")
+    async def cancel_order(request: Request, number: str):
+        _check_order_number(number)
+        reason = inputs.required_string(inputs.json_object(request), "reason", t.Order.cancel_reason.type.length)
+        return await create(request, lambda s: (200, store.cancel_order(s, number, reason)))
+
+    @app.get("/v1/orders/<number:str>/return-eligibility")
+    async def return_eligibility(request: Request, number: str):
+        _check_order_number(number)
+        return json_response(await db(lambda s: store.return_eligibility(s, number)))
+
+    @app.post("/v1/returns")
+    async def create_return(request: Request):
+        body = inputs.json_object(request)
+        order_number = _order_number(body)
+        if order_number is None:
+            raise ValidationFailed("'order_number' is required.", {"order_number": "required, 4 to 10 digits"})
+        items = inputs.return_items(body, "items", store.RETURN_REASONS, store.ITEM_CONDITIONS)
+        base_url = _base_url(request)
+        return await create(request, lambda s: (201, store.create_return(s, order_number, items, base_url)))
+
+    @app.get("/v1/returns")
+    async def list_returns(request: Request):
+        order_number = inputs.query_string(request, "order_number")
+        if order_number is None:
+            raise InvalidRequest("Give order_number.", {"order_number": "required"})
+        base_url = _base_url(request)
+        return await _listing(request, db, lambda s, limit, offset: store.list_returns(
+            s, order_number, base_url, limit, offset))
+
+    @app.get("/v1/returns/<return_ref:str>")
+    async def get_return(request: Request, return_ref: str):
+        base_url = _base_url(request)
+        return json_response(await db(lambda s: store.get_return(s, return_ref, base_url)))
+
+    @app.get("/v1/returns/<return_ref:str>/label")
+    async def return_label(request: Request, return_ref: str):
+        pdf = await db(lambda s: store.return_label(s, return_ref))
+        return raw(pdf, content_type="application/pdf",
+                   headers={"Content-Disposition": 'inline; filename="return-label.pdf"'})
+
+
 # ---- the sandbox playing the shop: changes a platform would make, each announced as a webhook
 
 def _add_shop_event_routes(app: Sanic, db, announce: Callable[[str, dict], None]) -> None:
@@ -302,6 +356,16 @@ def _add_shop_event_routes(app: Sanic, db, announce: Callable[[str, dict], None]
     async def set_stock(request: Request, sku: str):
         stock = inputs.whole_number(inputs.json_object(request), "stock", 0, 100_000)
         return await change_and_announce("product.updated", lambda s: store.set_stock(s, sku, stock))
+
+    @app.post("/v1/sandbox/returns/<return_ref:str>/receive")
+    async def receive_return(request: Request, return_ref: str):
+        base_url = _base_url(request)
+        return await change_and_announce("return.received", lambda s: store.receive_return(s, return_ref, base_url))
+
+    @app.post("/v1/sandbox/returns/<return_ref:str>/refund")
+    async def refund_return(request: Request, return_ref: str):
+        base_url = _base_url(request)
+        return await change_and_announce("return.refunded", lambda s: store.refund_return(s, return_ref, base_url))
 
 
 # ---- CRM: contacts, interactions, tickets, leads, deals
@@ -407,6 +471,41 @@ def _date(body: dict, name: str, required: bool = True) -> date | None:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
         raise ValidationFailed(f"'{name}' must be a date like 2026-11-20.", {name: "a date, YYYY-MM-DD"}) from None
+
+
+def _delivery_change(body: dict) -> tuple[dict | None, date | None]:
+    """The new address and/or delivery day; the problems of both named at once."""
+    if body.get("address") is None and body.get("delivery_date") in (None, ""):
+        raise ValidationFailed("Give a new address, a delivery date, or both.",
+                               {"address": "address or delivery_date is required"})
+    problems: dict[str, str] = {}
+    address = None if body.get("address") is None else inputs.collect(
+        problems, "", lambda: inputs.address(body, "address", store.shipping_countries()))
+    delivery_date = inputs.collect(problems, "", lambda: _delivery_date(body))
+    if problems:
+        raise ValidationFailed("The delivery change is not valid.", problems)
+    return address, delivery_date
+
+
+def _delivery_date(body: dict) -> date | None:
+    """The requested delivery day: after today, within MAX_DELIVERY_DAYS_AHEAD, and a day carriers deliver."""
+    wanted = _date(body, "delivery_date", required=False)
+    if wanted is None:
+        return None
+    today = store.now().date()
+    problem = ("a day after today" if wanted <= today
+               else f"at most {MAX_DELIVERY_DAYS_AHEAD} days ahead"
+               if wanted > today + timedelta(days=MAX_DELIVERY_DAYS_AHEAD)
+               else "not a Sunday: carriers do not deliver on Sundays" if wanted.weekday() == 6
+               else None)
+    if problem:
+        raise ValidationFailed(f"No delivery can be arranged on {wanted.isoformat()}.", {"delivery_date": problem})
+    return wanted
+
+
+def _base_url(request: Request) -> str:
+    """This server as the client reached it, for links in answers (a return's label)."""
+    return f"{request.scheme}://{request.host}"
 
 
 def _order_number(body: dict) -> str | None:

@@ -41,3 +41,18 @@ class Conflict(ApiError):
 
 class ValidationFailed(ApiError):
     status, type = 422, "validation_failed"
+
+
+class OrderStateConflict(Conflict):
+    """The order's state forbids the change. `type` names the state, so a client can tell the customer why:
+    order_already_shipped (it has left the warehouse) or order_cancelled."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.type = reason
+
+
+class ReturnRefused(ValidationFailed):
+    """Items the return policy refuses; `fields` names each one ("items[0]") with a reason code."""
+
+    type = "return_refused"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+from functools import partial
+from typing import Any, Callable
 
 from sanic import Request
 
@@ -69,6 +71,88 @@ def whole_number(body: dict, name: str, low: int, high: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise ValidationFailed(f"'{name}' must be a whole number from {low} to {high}.", {name: f"{low}..{high}"})
     return value
+
+
+# Postcodes of the countries the shop knows best; any other shipping country gets a loose check.
+POSTCODES = {
+    "DE": re.compile(r"^\d{5}$"), "AT": re.compile(r"^\d{4}$"), "BE": re.compile(r"^\d{4}$"),
+    "NL": re.compile(r"^\d{4} ?[A-Z]{2}$"), "FR": re.compile(r"^\d{5}$"), "IT": re.compile(r"^\d{5}$"),
+    "ES": re.compile(r"^\d{5}$"), "GB": re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"),
+    "US": re.compile(r"^\d{5}(-\d{4})?$"),
+}
+ANY_POSTCODE = re.compile(r"^[A-Z0-9][A-Z0-9 -]{1,9}$")
+MAX_RETURN_ITEMS = 50
+
+
+def address(body: dict, name: str, countries: tuple[str, ...]) -> dict:
+    """A shipping address, with every problem named at once ("address.postal_code"), so it is fixed in one go."""
+    value = body.get(name)
+    if not isinstance(value, dict):
+        raise ValidationFailed(f"'{name}' must be an object.",
+                               {name: "an object with name, line1, line2, postal_code, city and country"})
+    problems: dict[str, str] = {}
+    read = partial(collect, problems, f"{name}.")
+    country = read(lambda: _country(value, countries))
+    clean = {"name": read(lambda: required_string(value, "name", 100)),
+             "line1": read(lambda: required_string(value, "line1", 200)),
+             "line2": read(lambda: optional_string(value, "line2", 200)) or "",
+             "postal_code": read(lambda: _postal_code(value, country)),
+             "city": read(lambda: required_string(value, "city", 100)),
+             "country": country}
+    if problems:
+        raise ValidationFailed(f"'{name}' is not a complete address the shop delivers to.", problems)
+    return clean
+
+
+def return_items(body: dict, name: str, reasons: tuple[str, ...], conditions: tuple[str, ...]) -> list[dict]:
+    """[{sku, quantity, reason, condition}], each SKU once; every problem named ("items[1].quantity")."""
+    value = body.get(name)
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_RETURN_ITEMS:
+        raise ValidationFailed(f"'{name}' must list 1 to {MAX_RETURN_ITEMS} items.",
+                               {name: f"a list of 1 to {MAX_RETURN_ITEMS} items"})
+    problems: dict[str, str] = {}
+    items, seen = [], set()
+    for index, item in enumerate(value):
+        where = f"{name}[{index}]"
+        if not isinstance(item, dict):
+            problems[where] = "an object with sku, quantity, reason and condition"
+            continue
+        read = partial(collect, problems, f"{where}.")
+        parsed = {"sku": read(lambda: required_string(item, "sku", 80)),
+                  "quantity": read(lambda: whole_number(item, "quantity", 1, 99)),
+                  "reason": read(lambda: one_of(item, "reason", reasons)),
+                  "condition": read(lambda: one_of(item, "condition", conditions))}
+        if parsed["sku"] is not None and parsed["sku"] in seen:
+            problems[f"{where}.sku"] = "listed twice"
+        seen.add(parsed["sku"])
+        items.append(parsed)
+    if problems:
+        raise ValidationFailed(f"'{name}' has items that are not valid.", problems)
+    return items
+
+
+def collect(problems: dict[str, str], prefix: str, read: Callable[[], Any]) -> Any:
+    """What `read` returns, or None with its field problems noted under `prefix`: to name all problems at once."""
+    try:
+        return read()
+    except ValidationFailed as error:
+        problems.update({prefix + field: problem for field, problem in error.fields.items()})
+        return None
+
+
+def _country(value: dict, countries: tuple[str, ...]) -> str:
+    country = value.get("country")
+    country = country.strip().upper() if isinstance(country, str) else None
+    if country not in countries:
+        raise ValidationFailed("The shop does not deliver there.", {"country": f"one of {', '.join(countries)}"})
+    return country
+
+
+def _postal_code(value: dict, country: str | None) -> str:
+    code = " ".join(required_string(value, "postal_code", 10).upper().split())
+    if country and not POSTCODES.get(country, ANY_POSTCODE).match(code):
+        raise ValidationFailed("Not a postcode of that country.", {"postal_code": f"not a postcode of {country}"})
+    return code
 
 
 def query_string(request: Request, name: str) -> str | None:

@@ -41,7 +41,7 @@ def seed(session: Session, today: date, seed_file: Path = SEED_FILE) -> None:
     def when(text: str | None) -> datetime | None:
         return relative_datetime(text, today) if text else None
 
-    prices = _seed_catalog(session, data["products"])
+    prices = _seed_catalog(session, data["products"], data["default_return_policy"])
     for c in data["customers"]:
         session.add(t.Customer(id=c["id"], email=c["email"], first_name=c["first_name"], last_name=c["last_name"],
                                phone=c.get("phone"), created_at=when(c["created_at"]),
@@ -58,12 +58,15 @@ def seed(session: Session, today: date, seed_file: Path = SEED_FILE) -> None:
     _seed_crm(session, data["crm"], when)
 
 
-def _seed_catalog(session: Session, products: list[dict]) -> dict[str, int]:
+def _seed_catalog(session: Session, products: list[dict], default_return_policy: dict) -> dict[str, int]:
     prices = {}
     for p in products:
+        returns = {**default_return_policy, **p.get("returns", {})}
         product = t.Product(id=p["id"], name=p["name"], category=p["category"], brand=p["brand"],
                             description=p["description"], url=f"https://shop.example/products/{p['id']}",
-                            tags=p["tags"], search_text="\n".join([p["name"], p["description"], *p["tags"]]).lower())
+                            tags=p["tags"], search_text="\n".join([p["name"], p["description"], *p["tags"]]).lower(),
+                            returnable=returns["returnable"], return_window_days=returns["window_days"],
+                            return_condition=returns["condition"])
         session.add(product)
         for v in p["variants"]:
             sku = sku_of(p["id"], v["options"])
@@ -79,8 +82,10 @@ def _variant_names(session: Session) -> dict[str, tuple[str, str]]:
 
 
 def _seed_order(session, o, data, emails, names, prices, when) -> None:
+    requested_day = when(o.get("requested_delivery_date"))
     order = t.Order(number=o["number"], status=o["status"], customer_id=o["customer"], email=emails[o["customer"]],
                     placed_at=when(o["placed_at"]), currency="EUR", shipping_address=data["addresses"][o["address"]],
+                    requested_delivery_date=requested_day.date() if requested_day else None,
                     cancelled_at=when(o.get("cancelled_at")), cancel_reason=o.get("cancel_reason"),
                     refund_status=o.get("refund"))
     for line in o["lines"]:

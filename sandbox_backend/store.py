@@ -11,17 +11,19 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Callable
 
 import yaml
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from sandbox_backend import labels
 from sandbox_backend import tables as t
-from sandbox_backend.errors import Conflict, NotFound, ValidationFailed
+from sandbox_backend.errors import Conflict, NotFound, OrderStateConflict, ReturnRefused, ValidationFailed
 from sandbox_backend.seed import SEED_FILE
 
 LOGIN_CODE_TTL = timedelta(minutes=10)
@@ -80,9 +82,18 @@ def list_orders(s: Session, customer_id: str | None, email: str | None, limit: i
 # ---- what a shop does to its orders, carts and stock: each returns (the answer, the webhook event's data)
 
 @lru_cache(maxsize=1)
+def _shop_settings() -> dict:
+    """seed.yml: besides the seed data, the shop's carriers, shipping countries and returns warehouse."""
+    return yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))
+
+
 def carriers() -> dict[str, dict]:
     """The mock carriers of seed.yml by code: their names and tracking URL templates."""
-    return yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))["carriers"]
+    return _shop_settings()["carriers"]
+
+
+def shipping_countries() -> tuple[str, ...]:
+    return tuple(_shop_settings()["shipping_countries"])
 
 
 def ship_order(s: Session, number: str, carrier: str, tracking_number: str,
@@ -156,6 +167,228 @@ def set_stock(s: Session, sku: str, stock: int) -> tuple[dict, dict]:
 
 def _order_ref(order: t.Order) -> dict:
     return {"number": order.number, "email": order.email, "status": order.status}
+
+
+# ---- service requests: delivery changes, cancellations and returns
+
+# An order can be changed or cancelled until it leaves the warehouse.
+CHANGEABLE_STATUSES = ("pending", "paid")
+RETURN_REASONS = ("changed_mind", "wrong_size", "not_as_described", "wrong_item", "defective", "arrived_damaged",
+                  "other")
+# Faulty or wrong goods may come back whatever their condition: the shop's fault, not the customer's.
+FAULTY_REASONS = ("wrong_item", "defective", "arrived_damaged")
+ITEM_CONDITIONS = ("unopened", "unused", "used")
+# The conditions each product's rule (products.return_condition) accepts for a return.
+RETURN_CONDITION_RULES = {"unopened": ("unopened",), "unused": ("unopened", "unused"), "any": ITEM_CONDITIONS}
+RETURN_CARRIER = "Sandbox Parcel"
+REFUND_OF_RETURN = {"open": "awaiting_return", "received": "pending", "refunded": "refunded"}
+
+
+def change_delivery(s: Session, number: str, address: dict | None, delivery_date: date | None) -> dict:
+    """A new shipping address and/or delivery day, while the order is still in the warehouse."""
+    changes = {"shipping_address": address, "requested_delivery_date": delivery_date}
+    return order_json(_change_unshipped_order(s, number, {k: v for k, v in changes.items() if v is not None}))
+
+
+def cancel_order(s: Session, number: str, reason: str) -> dict:
+    """Cancel an order still in the warehouse; a paid one is then to be refunded in full."""
+    return order_json(_change_unshipped_order(s, number, {
+        "status": "cancelled", "cancelled_at": now(), "cancel_reason": reason,
+        # Evaluated against the status before this update: only what was paid is refunded.
+        "refund_status": case((t.Order.status == "paid", "pending"), else_=None),
+    }))
+
+
+def _change_unshipped_order(s: Session, number: str, values: dict) -> t.Order:
+    """Apply `values` in one conditional UPDATE, so of two concurrent requests only one finds the order unshipped."""
+    changed = s.execute(
+        update(t.Order)
+        .where(t.Order.number == number, t.Order.status.in_(CHANGEABLE_STATUSES))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    order = s.get(t.Order, number, populate_existing=True)
+    if order is None:
+        raise NotFound(f"No order with id {number!r}.")
+    if changed.rowcount == 0:
+        raise _unchangeable(order)
+    return order
+
+
+def _unchangeable(order: t.Order) -> OrderStateConflict:
+    if order.status == "cancelled":
+        return OrderStateConflict("order_cancelled", f"Order {order.number} is cancelled.")
+    return OrderStateConflict("order_already_shipped", f"Order {order.number} has left the warehouse ({order.status}).")
+
+
+@dataclass(frozen=True)
+class Returnable:
+    """One SKU of an order: how much of it may still come back, or why none may."""
+
+    sku: str
+    product_name: str
+    unit_price_cents: int
+    quantity_ordered: int
+    quantity_left: int  # ordered minus already in a return
+    condition_rule: str
+    window_ends_on: date | None
+    reason_code: str | None  # why nothing may come back; None when something may
+
+    def json(self) -> dict:
+        eligible = self.reason_code is None
+        return {"sku": self.sku, "product_name": self.product_name, "quantity_ordered": self.quantity_ordered,
+                "quantity_returnable": self.quantity_left if eligible else 0, "eligible": eligible,
+                "reason_code": self.reason_code, "window_ends_on": _day(self.window_ends_on)}
+
+
+def return_eligibility(s: Session, number: str) -> dict:
+    order = _get(s, t.Order, number, "order")
+    return {"order_number": number, "delivered_on": _day(_delivered_on(order)),
+            "lines": [line.json() for line in _returnables(s, order).values()]}
+
+
+def _returnables(s: Session, order: t.Order) -> dict[str, Returnable]:
+    # Per SKU: an order may list one SKU on several lines.
+    ordered: dict[str, int] = {}
+    first_line: dict[str, t.OrderLine] = {}
+    for line in order.lines:
+        ordered[line.sku] = ordered.get(line.sku, 0) + line.quantity
+        first_line.setdefault(line.sku, line)
+    returned = _returned_quantities(s, order.number)
+    delivered_on, today = _delivered_on(order), now().date()
+    return {sku: _returnable(s.get(t.Variant, sku), first_line[sku], quantity, quantity - returned.get(sku, 0),
+                             order.status, delivered_on, today)
+            for sku, quantity in ordered.items()}
+
+
+def _returnable(variant: t.Variant | None, line: t.OrderLine, ordered: int, left: int, order_status: str,
+                delivered_on: date | None, today: date) -> Returnable:
+    product = variant.product if variant else None
+    returnable = bool(product and product.returnable)
+    window_ends_on = delivered_on + timedelta(days=product.return_window_days) if returnable and delivered_on else None
+    reason = ("not_returnable" if not returnable
+              else "order_cancelled" if order_status == "cancelled"
+              else "not_delivered_yet" if window_ends_on is None
+              else "outside_return_window" if today > window_ends_on
+              else "already_returned" if left <= 0
+              else None)
+    return Returnable(sku=line.sku, product_name=line.product_name, unit_price_cents=line.unit_price_cents,
+                      quantity_ordered=ordered, quantity_left=max(left, 0),
+                      condition_rule=product.return_condition if product else "unopened",
+                      window_ends_on=window_ends_on, reason_code=reason)
+
+
+def _delivered_on(order: t.Order) -> date | None:
+    """The day the last parcel arrived, once every parcel has: the return window counts from there.
+
+    Lines are not tied to parcels, so a partly delivered order is not delivered yet for returns.
+    """
+    if not order.shipments or any(shipment.delivered_at is None for shipment in order.shipments):
+        return None
+    return max(shipment.delivered_at for shipment in order.shipments).date()
+
+
+def _returned_quantities(s: Session, order_number: str) -> dict[str, int]:
+    """Per SKU, how many are already in a return of this order, whatever its status."""
+    rows = s.execute(
+        select(t.ReturnItem.sku, func.sum(t.ReturnItem.quantity))
+        .join(t.Return, t.Return.id == t.ReturnItem.return_id)
+        .where(t.Return.order_number == order_number)
+        .group_by(t.ReturnItem.sku)
+    )
+    return {sku: int(quantity) for sku, quantity in rows}
+
+
+def create_return(s: Session, order_number: str, items: list[dict], base_url: str) -> dict:
+    """An RMA with a prepaid label for items the policy lets come back; refused whole if any may not."""
+    order = s.get(t.Order, order_number)
+    if order is None:
+        raise ValidationFailed("Unknown order_number.", {"order_number": "does not exist"})
+    # The number before the quantities already returned: a return of this order committed after this count
+    # has the same number, so ours collides and is retried, and the retry counts that return's items too.
+    number = _next_rma_number(s, order_number)
+    returnables = _returnables(s, order)
+    refusals = {f"items[{index}]": reason for index, item in enumerate(items)
+                if (reason := _refusal(item, returnables.get(item["sku"])))}
+    if refusals:
+        raise ReturnRefused("Some items cannot be returned.", refusals)
+    rma = t.Return(id=new_id("ret"), number=number, order_number=order_number,
+                   status="open", currency=order.currency, carrier_name=RETURN_CARRIER,
+                   tracking_number=f"SBX{secrets.randbelow(10**10):010d}", created_at=now(),
+                   items=[t.ReturnItem(sku=item["sku"], product_name=returnables[item["sku"]].product_name,
+                                       quantity=item["quantity"], reason=item["reason"], condition=item["condition"],
+                                       unit_price_cents=returnables[item["sku"]].unit_price_cents)
+                          for item in items])
+    s.add(rma)
+    s.flush()
+    return return_json(rma, base_url)
+
+
+def _refusal(item: dict, returnable: Returnable | None) -> str | None:
+    """Why this item may not come back, as a reason code; None when it may."""
+    if returnable is None:
+        return "not_in_order"
+    if returnable.reason_code:
+        return returnable.reason_code
+    if item["quantity"] > returnable.quantity_left:
+        return "quantity_exceeds_returnable"
+    if item["condition"] not in RETURN_CONDITION_RULES[returnable.condition_rule] \
+            and item["reason"] not in FAULTY_REASONS:
+        return "condition_not_accepted"
+    return None
+
+
+def _next_rma_number(s: Session, order_number: str) -> str:
+    """RMA-100235-2 after RMA-100235-1: numbered without gaps, so concurrent returns of one order collide on it."""
+    count = s.scalar(select(func.count()).select_from(t.Return).where(t.Return.order_number == order_number))
+    return f"RMA-{order_number}-{count + 1}"
+
+
+def get_return(s: Session, reference: str, base_url: str) -> dict:
+    return return_json(_find_return(s, reference), base_url)
+
+
+def list_returns(s: Session, order_number: str, base_url: str, limit: int, offset: int) -> tuple[list, int | None]:
+    return _newest_first(s, t.Return, partial(return_json, base_url=base_url), limit, offset,
+                         order_number=order_number)
+
+
+def return_label(s: Session, reference: str) -> bytes:
+    rma = _find_return(s, reference)
+    order = s.get(t.Order, rma.order_number)
+    return labels.return_label_pdf(
+        carrier=rma.carrier_name, tracking_number=rma.tracking_number, rma_number=rma.number,
+        sender=order.shipping_address, recipient=_shop_settings()["returns_warehouse"],
+        items=[f"{item.quantity} x {item.product_name}" for item in rma.items])
+
+
+def receive_return(s: Session, reference: str, base_url: str) -> tuple[dict, dict]:
+    """The warehouse has the parcel: the refund is due."""
+    return _advance_return(s, reference, "open", "received", base_url)
+
+
+def refund_return(s: Session, reference: str, base_url: str) -> tuple[dict, dict]:
+    """The money is back with the customer."""
+    return _advance_return(s, reference, "received", "refunded", base_url)
+
+
+def _advance_return(s: Session, reference: str, before: str, after: str, base_url: str) -> tuple[dict, dict]:
+    rma = _find_return(s, reference)
+    if rma.status != before:
+        raise ValidationFailed(f"A {rma.status} return cannot become {after}.", {"return": f"status is {rma.status}"})
+    rma.status = after
+    setattr(rma, f"{after}_at", now())  # received_at, refunded_at
+    s.flush()
+    answer = return_json(rma, base_url)
+    return answer, {"return": answer, "order": _order_ref(s.get(t.Order, rma.order_number))}
+
+
+def _find_return(s: Session, reference: str) -> t.Return:
+    """A return by its id (ret_...) or its number (RMA-...)."""
+    rma = s.get(t.Return, reference) or s.scalars(select(t.Return).where(t.Return.number == reference)).first()
+    if rma is None:
+        raise NotFound(f"No return with id or number {reference!r}.")
+    return rma
 
 
 # ---- login codes
@@ -380,6 +613,10 @@ def _ts(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
 def _money(amount_cents: int, currency: str) -> dict:
     return {"amount": f"{Decimal(amount_cents) / 100:.2f}", "currency": currency}
 
@@ -388,6 +625,8 @@ def product_json(p: t.Product) -> dict:
     return {
         "id": p.id, "name": p.name, "category": p.category, "brand": p.brand, "description": p.description,
         "url": p.url, "tags": p.tags,
+        "return_policy": {"returnable": p.returnable, "window_days": p.return_window_days,
+                          "condition": p.return_condition},
         "variants": [
             {"sku": v.sku, "title": v.title, "options": v.options, "price": _money(v.price_cents, v.currency),
              "stock": v.stock, "available": v.stock > 0}
@@ -411,10 +650,23 @@ def order_json(o: t.Order) -> dict:
              "quantity": line.quantity, "unit_price": _money(line.unit_price_cents, o.currency)}
             for line in o.lines
         ],
-        "shipping_address": o.shipping_address,
+        "shipping_address": o.shipping_address, "requested_delivery_date": _day(o.requested_delivery_date),
         "shipments": [shipment_json(s) for s in o.shipments],
         "cancelled_at": _ts(o.cancelled_at), "cancel_reason": o.cancel_reason,
         "refund": {"status": o.refund_status, "amount": _money(total, o.currency)} if o.refund_status else None,
+    }
+
+
+def return_json(r: t.Return, base_url: str) -> dict:
+    refund_cents = sum(item.unit_price_cents * item.quantity for item in r.items)
+    return {
+        "id": r.id, "number": r.number, "order_number": r.order_number, "status": r.status,
+        "items": [{"sku": i.sku, "product_name": i.product_name, "quantity": i.quantity, "reason": i.reason,
+                   "condition": i.condition, "unit_price": _money(i.unit_price_cents, r.currency)} for i in r.items],
+        "label": {"carrier": r.carrier_name, "tracking_number": r.tracking_number,
+                  "label_url": f"{base_url}/v1/returns/{r.id}/label"},
+        "refund": {"status": REFUND_OF_RETURN[r.status], "amount": _money(refund_cents, r.currency)},
+        "created_at": _ts(r.created_at), "received_at": _ts(r.received_at), "refunded_at": _ts(r.refunded_at),
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
@@ -19,6 +19,11 @@ class Product(Base):
     tags = Column(JSON, nullable=False, default=list)
     # Name, description and tags in lower case: what ?q= searches, the same way on every database.
     search_text = Column(Text, nullable=False)
+    # Return policy: whether it may come back at all, for how many days after delivery, and in what
+    # condition (a rule of RETURN_CONDITION_RULES in store.py).
+    returnable = Column(Boolean, nullable=False)
+    return_window_days = Column(Integer, nullable=False)
+    return_condition = Column(String(20), nullable=False)
     variants = relationship("Variant", order_by="Variant.sku", lazy="selectin", back_populates="product")
 
 
@@ -55,6 +60,7 @@ class Order(Base):
     placed_at = Column(DateTime, nullable=False)
     currency = Column(String(3), nullable=False)
     shipping_address = Column(JSON, nullable=False)
+    requested_delivery_date = Column(Date)
     cancelled_at = Column(DateTime)
     cancel_reason = Column(String(300))
     refund_status = Column(String(20))
@@ -87,6 +93,36 @@ class Shipment(Base):
     delivered_at = Column(DateTime)
     delay_reason = Column(String(300))
     events = relationship("TrackingEvent", order_by="TrackingEvent.at", lazy="selectin")
+
+
+class Return(Base):
+    """A return (RMA): what the customer sends back, with its prepaid label, from open to refunded."""
+
+    __tablename__ = "returns"
+    id = Column(String(40), primary_key=True)
+    # RMA-<order>-<n>: unique, so two returns of one order created at once collide and the loser retries.
+    number = Column(String(30), nullable=False, unique=True)
+    order_number = Column(ForeignKey("orders.number"), nullable=False, index=True)
+    status = Column(String(20), nullable=False)
+    currency = Column(String(3), nullable=False)
+    carrier_name = Column(String(80), nullable=False)
+    tracking_number = Column(String(40), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    received_at = Column(DateTime)
+    refunded_at = Column(DateTime)
+    items = relationship("ReturnItem", order_by="ReturnItem.id", lazy="selectin")
+
+
+class ReturnItem(Base):
+    __tablename__ = "return_items"
+    id = Column(Integer, primary_key=True)
+    return_id = Column(ForeignKey("returns.id"), nullable=False, index=True)
+    sku = Column(String(80), nullable=False)
+    product_name = Column(String(200), nullable=False)
+    quantity = Column(Integer, nullable=False)
+    reason = Column(String(30), nullable=False)
+    condition = Column(String(20), nullable=False)
+    unit_price_cents = Column(Integer, nullable=False)
 
 
 class TrackingEvent(Base):

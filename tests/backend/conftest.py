@@ -20,3 +20,9 @@ def seeded_on(sandbox_server) -> date:
     placed_at = Api(sandbox_server).ok("GET", "/v1/orders/100231")["placed_at"]
     assert placed_at.endswith("T09:12:00Z")
     return date.fromisoformat(placed_at[:10])
+
+
+@pytest.fixture
+def fresh_api(launch_sandbox) -> Api:
+    """A freshly seeded sandbox of the test's own: for tests that change orders other tests read."""
+    return Api(launch_sandbox())

@@ -133,6 +133,21 @@ EXAMPLES = [
     ("post", "/v1/sandbox/orders/{number}/pay", "/v1/sandbox/orders/100234/pay", {}, 422),
     ("post", "/v1/sandbox/carts/{cart_id}/abandon", "/v1/sandbox/carts/cart_carla_converted/abandon", {}, 422),
     ("post", "/v1/sandbox/variants/{sku}/stock", "/v1/sandbox/variants/no-such-sku/stock", {"json": {"stock": 1}}, 404),
+    # Service requests, as reads and refusals that leave the session's seed data alone; test_service_requests.py
+    # checks their successful answers against the schema on sandboxes of its own.
+    ("post", "/v1/orders/{number}/delivery-change", "/v1/orders/100234/delivery-change",
+     {"json": {"address": {"name": "Ben Miller", "line1": "1 Main Street", "postal_code": "SW1A 1AA",
+                           "city": "London", "country": "GB"}}}, 409),
+    ("post", "/v1/orders/{number}/cancellation", "/v1/orders/100237/cancellation", {"json": {"reason": "check"}}, 409),
+    ("get", "/v1/orders/{number}/return-eligibility", "/v1/orders/100241/return-eligibility", {}, 200),
+    ("post", "/v1/returns", "/v1/returns",
+     {"json": {"order_number": "100240", "items": [{"sku": "city-sneaker-42-white", "quantity": 1,
+                                                    "reason": "wrong_size", "condition": "unused"}]}}, 422),
+    ("get", "/v1/returns", "/v1/returns", {"params": {"order_number": "100241"}}, 200),
+    ("get", "/v1/returns/{return_ref}", "/v1/returns/RMA-100241-99", {}, 404),
+    ("get", "/v1/returns/{return_ref}/label", "/v1/returns/RMA-100241-99/label", {}, 404),
+    ("post", "/v1/sandbox/returns/{return_ref}/receive", "/v1/sandbox/returns/RMA-100241-99/receive", {}, 404),
+    ("post", "/v1/sandbox/returns/{return_ref}/refund", "/v1/sandbox/returns/RMA-100241-99/refund", {}, 404),
     # errors, in the documented Error shape
     ("get", "/v1/products", "/v1/products", {"params": {"limit": 0}}, 400),
     ("get", "/v1/products", "/v1/products", {"key": "wrong"}, 401),
