@@ -8,7 +8,15 @@ from __future__ import annotations
 
 
 class IntegrationError(Exception):
-    """Base class: something went wrong talking to the e-shop or the CRM."""
+    """Base class: something went wrong talking to the e-shop or the CRM.
+
+    `code` is the platform's own name for the error when it gave one (the sandbox's error type, HubSpot's
+    category, WooCommerce's code): adapters map it onto what it means, so none needs to guess from a message.
+    """
+
+    def __init__(self, message: str = "", *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class ServiceUnavailable(IntegrationError):
@@ -21,8 +29,8 @@ class ServiceUnavailable(IntegrationError):
 class RateLimited(ServiceUnavailable):
     """The platform asked us to slow down (HTTP 429); `retry_after` says for how long, when it said."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after: float | None = None, *, code: str | None = None) -> None:
+        super().__init__(message, code=code)
         self.retry_after = retry_after
 
 
@@ -33,8 +41,8 @@ class NotFound(IntegrationError):
 class InvalidRequest(IntegrationError):
     """The platform refused the request as malformed or breaking a rule."""
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, fields: dict[str, str] | None = None, *, code: str | None = None) -> None:
+        super().__init__(message, code=code)
         self.fields = fields or {}
 
 
@@ -59,6 +67,6 @@ class Refused(IntegrationError):
     """
 
     def __init__(self, message: str, reason: str, items: dict[str, str] | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, code=reason)
         self.reason = reason
         self.items = items or {}

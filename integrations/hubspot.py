@@ -2,6 +2,8 @@
 
 Contacts are found by email and created when new; interactions become notes on the contact's
 timeline; cases become tickets in the default Help Desk pipeline, associated with the customer.
+A case is read back by its number (HubSpot's ticket id) with the email of its contact, so the
+dialogue can show its status only to that customer.
 
 HubSpot ignores Idempotency-Key, so this adapter makes repeats safe itself: every note and ticket
 carries our key in a custom property, and a write first searches for an object with that key.
@@ -17,6 +19,11 @@ with the internal name `chatbot_idempotency_key` on notes and on tickets, either
 Without it HubSpot refuses the search or the creation, and the adapter raises InvalidRequest naming
 the property. The private app needs the scopes crm.objects.contacts.read/write and tickets.
 
+Due dates and attachments: a new portal has no ticket property to write either into (SLA due dates,
+where Service Hub has them, are set by HubSpot's own SLA rules). So create_ticket writes the due date
+and the attachment links into the ticket's `content` text, below the description, where the agent
+reads them, and nowhere else. get_ticket cannot read them back: its Ticket has due_at None.
+
 Known limit: HubSpot's search index trails writes by a few seconds. A contact created meanwhile
 is caught by the 409 that names it; a note or ticket repeated within those seconds is not found
 by the search and would be created twice.
@@ -24,25 +31,30 @@ by the search and would be created twice.
 Mappings, kept deliberately small:
   priority  low -> LOW; normal, medium -> MEDIUM; high, urgent -> HIGH (a new portal knows only these
             three); read back LOW -> low, MEDIUM -> normal, HIGH -> high.
-  category  billing, payment, refund -> BILLING_ISSUE; product, defect -> PRODUCT_ISSUE;
-            handover, question, general -> GENERAL_INQUIRY; anything else is left unset. Ours is
-            also written into the ticket's text, so nothing is lost.
-  status    stage "4" (Closed in the default pipeline) -> closed; any other stage -> open.
+  category  billing, payment, refund -> BILLING_ISSUE; product, defect and the complaint kinds
+            (complaint, defective, damaged, arrived_damaged, wrong_item, missing, warranty) ->
+            PRODUCT_ISSUE; handover, question, general -> GENERAL_INQUIRY; anything else is left
+            unset. Ours is also written into the ticket's text, so nothing is lost. Read back
+            (get_ticket) as HubSpot's: PRODUCT_ISSUE -> product, BILLING_ISSUE -> billing,
+            GENERAL_INQUIRY -> general, FEATURE_REQUEST -> feature_request.
+  status    stage "4" (Closed in the default pipeline) -> closed; "2" (Waiting on contact) ->
+            pending; any other stage -> open.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from html import escape
 from functools import partial
-from typing import Any
+from html import escape
+from typing import Any, Sequence
 
-from integrations.crm import CRM
-from integrations.errors import Conflict, InvalidRequest
+from integrations.crm import CRM, checked_attachments, due_moment
+from integrations.errors import Conflict, InvalidRequest, NotFound
 from integrations.models import Contact, Interaction, Ticket
-from integrations.payloads import require_https, translated
+from integrations.payloads import iso_datetime, require_https, translated
 from integrations.transport import HttpTransport
 
 logger = logging.getLogger(__name__)
@@ -51,18 +63,27 @@ DEFAULT_BASE_URL = "https://api.hubapi.com"
 OBJECTS = "/crm/v3/objects"
 IDEMPOTENCY_PROPERTY = "chatbot_idempotency_key"
 CONTACT_PROPERTIES = ["email", "firstname", "lastname"]
-TICKET_PROPERTIES = ["subject", "hs_pipeline_stage", "hs_ticket_priority", IDEMPOTENCY_PROPERTY]
+TICKET_PROPERTIES = ["subject", "hs_pipeline_stage", "hs_ticket_priority", "createdate", IDEMPOTENCY_PROPERTY]
+# What get_ticket reads: no `content` (the agent's text) and no key, only what the status answer needs.
+READ_TICKET_PROPERTIES = ["subject", "hs_pipeline_stage", "hs_ticket_priority", "createdate", "hs_ticket_category"]
 # HUBSPOT_DEFINED association types, from the object created to the contact.
 NOTE_TO_CONTACT, TICKET_TO_CONTACT = 202, 16
 # The default Help Desk pipeline every portal has, its first stage (New) and its Closed stage.
 DEFAULT_PIPELINE, NEW_STAGE, CLOSED_STAGE = "0", "1", "4"
+STATUSES = {CLOSED_STAGE: "closed", "2": "pending"}  # "2": Waiting on contact; other stages: open
 PRIORITIES = {"low": "LOW", "normal": "MEDIUM", "medium": "MEDIUM", "high": "HIGH", "urgent": "HIGH"}
 OUR_PRIORITIES = {"LOW": "low", "MEDIUM": "normal", "HIGH": "high"}
 CATEGORIES = {
     "billing": "BILLING_ISSUE", "payment": "BILLING_ISSUE", "refund": "BILLING_ISSUE",
     "product": "PRODUCT_ISSUE", "defect": "PRODUCT_ISSUE",
+    **dict.fromkeys(("complaint", "defective", "damaged", "arrived_damaged", "wrong_item", "missing", "warranty"),
+                    "PRODUCT_ISSUE"),
     "handover": "GENERAL_INQUIRY", "question": "GENERAL_INQUIRY", "general": "GENERAL_INQUIRY",
 }
+OUR_CATEGORIES = {"PRODUCT_ISSUE": "product", "BILLING_ISSUE": "billing", "GENERAL_INQUIRY": "general",
+                  "FEATURE_REQUEST": "feature_request"}
+# HubSpot's ids are numbers: anything else a customer types as a case number names no ticket.
+TICKET_ID = re.compile(r"[1-9][0-9]{0,19}", re.ASCII)
 # HubSpot names the contact that has the email in its 409 message; it has no field for it.
 EXISTING_ID = re.compile(r"Existing ID: (\d+)", re.ASCII)
 
@@ -126,13 +147,14 @@ class HubSpotCRM(CRM):
         email: str | None = None,
         order_number: str | None = None,
         idempotency_key: str,
+        due_at: str | None = None,
+        attachments: Sequence[str] = (),
     ) -> Ticket:
         if priority not in PRIORITIES:
             raise InvalidRequest(f"hubspot: no ticket priority for {priority!r}", {"priority": "unknown"})
-        properties = {
-            **_ticket_properties(subject, description, priority, category, conversation_id, order_number),
-            IDEMPOTENCY_PROPERTY: idempotency_key,
-        }
+        case = _Case(category=category, conversation_id=conversation_id, order_number=order_number,
+                     due=due_moment(due_at), attachments=checked_attachments(attachments))
+        properties = {**_ticket_properties(subject, description, priority, case), IDEMPOTENCY_PROPERTY: idempotency_key}
         ticket = await self._find_by_key("tickets", idempotency_key, TICKET_PROPERTIES)
         if ticket is None:
             associations = []
@@ -141,7 +163,24 @@ class HubSpotCRM(CRM):
                 associations.append(_association(contact.id, TICKET_TO_CONTACT))
             ticket = await self._create_keyed("tickets", {"properties": properties, "associations": associations},
                                               idempotency_key)
-        return _translated(lambda payload: _ticket(payload, properties), ticket)
+        known = {"email": email.strip().lower() if email else None, "due_at": case.due, "category": category}
+        return _translated(lambda payload: _ticket(payload, properties, known), ticket)
+
+    async def get_ticket(self, number: str) -> Ticket:
+        if not TICKET_ID.fullmatch(number.strip()):
+            raise NotFound(f"hubspot: no ticket numbered {number!r}")
+        ticket = await self._http.get(f"{OBJECTS}/tickets/{number.strip()}",
+                                      {"properties": ",".join(READ_TICKET_PROPERTIES), "associations": "contacts"})
+        contact_id = _translated(_first_contact_id, ticket)
+        email = await self._email_of_contact(contact_id) if contact_id else None
+        return _translated(lambda payload: _read_ticket(payload, email), ticket)
+
+    async def _email_of_contact(self, contact_id: str) -> str | None:
+        try:
+            contact = await self._http.get(f"{OBJECTS}/contacts/{contact_id}", {"properties": "email"})
+        except NotFound:
+            return None  # deleted meanwhile: the case is nobody's to see
+        return _translated(lambda payload: _set_properties(payload).get("email") or None, contact)
 
     async def _find_one(self, object_type: str, name: str, value: str, properties: list[str]) -> dict | None:
         """The first object whose property `name` equals `value`, by HubSpot's search (a read: retried if need be)."""
@@ -229,20 +268,37 @@ def _note_body(*, kind, summary, channel, conversation_id, order_number, outcome
     return f"<p><strong>Chat assistant</strong></p><p>{escape(summary)}</p><p>{lines}</p>"
 
 
-def _ticket_properties(subject, description, priority, category, conversation_id, order_number) -> dict[str, str]:
-    # `content` is plain text; the facts HubSpot has no default field for go below the description.
-    facts = [f"Category: {category}", f"Order: #{order_number}" if order_number else None,
-             f"Conversation: {conversation_id}"]
+@dataclass(frozen=True)
+class _Case:
+    """What a ticket says besides its subject, description and priority."""
+
+    category: str
+    conversation_id: str
+    order_number: str | None
+    due: datetime | None
+    attachments: list[str]
+
+
+def _ticket_properties(subject: str, description: str, priority: str, case: _Case) -> dict[str, str]:
     properties = {
         "subject": subject,
-        "content": description + "\n\n--\n" + "\n".join(fact for fact in facts if fact),
+        "content": description + "\n\n--\n" + _case_facts(case),
         "hs_pipeline": DEFAULT_PIPELINE,
         "hs_pipeline_stage": NEW_STAGE,
         "hs_ticket_priority": PRIORITIES[priority],
     }
-    if category.lower() in CATEGORIES:
-        properties["hs_ticket_category"] = CATEGORIES[category.lower()]
+    if case.category.lower() in CATEGORIES:
+        properties["hs_ticket_category"] = CATEGORIES[case.category.lower()]
     return properties
+
+
+def _case_facts(case: _Case) -> str:
+    """`content` is plain text: the facts HubSpot has no default property for go below the description."""
+    due = case.due.strftime("%Y-%m-%d %H:%M UTC") if case.due else None
+    facts = [f"Category: {case.category}", f"Order: #{case.order_number}" if case.order_number else None,
+             f"Answer due: {due}" if due else None, f"Conversation: {case.conversation_id}",
+             *(f"Attachment: {link}" for link in case.attachments)]
+    return "\n".join(fact for fact in facts if fact)
 
 
 def _results(page: dict) -> list[dict]:
@@ -278,17 +334,43 @@ def _interaction(payload: dict, contact_id: str, details: dict[str, Any]) -> Int
     return Interaction(id=_object_id(payload), contact_id=contact_id, **details)
 
 
-def _ticket(payload: dict, sent: dict[str, str]) -> Ticket:
+def _ticket(payload: dict, sent: dict[str, str], known: dict[str, Any]) -> Ticket:
     """HubSpot's values win (an agent may have closed the case); what we sent fills what its answer leaves out.
 
-    A ticket that was created must not read as a failure because an answer omitted a property.
+    A ticket that was created must not read as a failure because an answer omitted a property. `known`:
+    what HubSpot does not keep as such (the due time, our category) or keeps on the contact (the email).
     """
     properties = {**sent, **_set_properties(payload)}
     priority = properties.get("hs_ticket_priority") or ""
     return Ticket(
         id=_object_id(payload),
         number=str(properties.get("hs_object_id") or _object_id(payload)),
-        status="closed" if properties["hs_pipeline_stage"] == CLOSED_STAGE else "open",
+        status=STATUSES.get(properties["hs_pipeline_stage"], "open"),
         subject=properties["subject"],
         priority=OUR_PRIORITIES.get(priority, priority.lower()),
+        created_at=_created_at(payload, properties),
+        **known,
     )
+
+
+def _read_ticket(payload: dict, email: str | None) -> Ticket:
+    """A ticket as get_ticket reads it: HubSpot's category, no due time (it is only in the ticket's text)."""
+    properties = _set_properties(payload)
+    category = (properties.get("hs_ticket_category") or "").split(";")[0]
+    return _ticket(payload, {}, {"email": email, "due_at": None,
+                                 "category": OUR_CATEGORIES.get(category, category.lower() or None)})
+
+
+def _created_at(payload: dict, properties: dict[str, str]) -> datetime | None:
+    return iso_datetime(properties.get("createdate") or payload.get("createdAt"))
+
+
+def _first_contact_id(payload: dict) -> str | None:
+    """The first contact in the answer's `associations` (absent when there is none).
+
+    HubSpot's shape: {"associations": {"contacts": {"results": [{"id": "201", "type": "ticket_to_contact"}],
+    "paging"?}}}. A case with several contacts shows as the first one's: the others are not told its status.
+    """
+    results = (payload.get("associations") or {}).get("contacts", {}).get("results") or []
+    ids = [str(result["id"]) for result in results]
+    return ids[0] if ids else None

@@ -248,6 +248,11 @@ class Interaction:
 class Ticket:
     id: str
     number: str
-    status: str
+    status: str  # open, pending (waiting on the customer), solved or closed
     subject: str
     priority: str
+    # Whom the case belongs to: a case's status may be shown only to this email. None: nobody's.
+    email: str | None = None
+    created_at: datetime | None = None
+    due_at: datetime | None = None  # when the team promised an answer; None where the CRM cannot say
+    category: str | None = None

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, Sequence
 from urllib.parse import quote
 
 from integrations.crm import CRM
@@ -107,26 +107,10 @@ class SandboxEShop(EShop):
         try:
             return await self._http.post(f"/v1/orders/{number}/{action}", body, idempotency_key=idempotency_key)
         except Conflict as conflict:
-            refusal = await self._refusal_behind(number, str(conflict))
-            if refusal is None:
+            # The 409's type says which: a rule of the order's state, or ("conflict") a reused Idempotency-Key.
+            if conflict.code not in ORDER_STATE_REFUSALS:
                 raise
-            raise refusal from conflict
-
-    async def _refusal_behind(self, number: str, message: str) -> Refused | None:
-        """Which rule a 409 stands for, or None for a reused Idempotency-Key.
-
-        The transport keeps a 409's message but not the sandbox's error type, so the order's state, read
-        after the refusal, tells: cancelled, or gone from the warehouse.
-        """
-        try:
-            order = await self.get_order(number)
-        except IntegrationError:
-            return None
-        if order.status is OrderStatus.CANCELLED:
-            return Refused(message, "order_cancelled")
-        if order.status in (OrderStatus.SHIPPED, OrderStatus.DELAYED, OrderStatus.DELIVERED):
-            return Refused(message, "order_already_shipped")
-        return None
+            raise Refused(str(conflict), conflict.code) from conflict
 
 
 class SandboxCRM(CRM):
@@ -176,6 +160,8 @@ class SandboxCRM(CRM):
         email: str | None = None,
         order_number: str | None = None,
         idempotency_key: str,
+        due_at: str | None = None,
+        attachments: Sequence[str] = (),
     ) -> Ticket:
         body = {
             "subject": subject,
@@ -185,13 +171,23 @@ class SandboxCRM(CRM):
             "conversation_id": conversation_id,
             "email": email,
             "order_number": order_number,
+            "due_at": due_at,  # the sandbox reads ISO 8601 itself, and sets one by priority when there is none
+            "attachments": list(attachments) or None,
         }
         data = await self._http.post("/v1/crm/tickets", _without_none(body), idempotency_key=idempotency_key)
         return _translated(_ticket, data)
 
+    async def get_ticket(self, number: str) -> Ticket:
+        if not number.strip():
+            raise NotFound("sandbox: no ticket without a number")
+        # Quoted: what a customer typed must stay one path segment ("../contacts" finds no ticket).
+        return _translated(_ticket, await self._http.get(f"/v1/crm/tickets/{quote(number, safe='')}"))
+
 
 _translated = partial(translated, "sandbox")
 
+# The types of the sandbox's 409s that name a rule of the order's state rather than a reused key.
+ORDER_STATE_REFUSALS = {"order_already_shipped", "order_cancelled"}
 # The reason codes the sandbox gives refused return items in a 422's fields ("items[0]": "not_returnable").
 RETURN_REFUSALS = {
     "not_returnable", "order_cancelled", "not_delivered_yet", "outside_return_window", "already_returned",
@@ -375,4 +371,8 @@ def _ticket(data: dict) -> Ticket:
         status=data["status"],
         subject=data["subject"],
         priority=data["priority"],
+        email=data.get("email"),
+        created_at=iso_datetime(data.get("created_at")),
+        due_at=iso_datetime(data.get("due_at")),
+        category=data.get("category"),
     )

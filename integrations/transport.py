@@ -223,19 +223,20 @@ class HttpTransport:
                 raise ServiceUnavailable(f"{self._platform}: malformed response")
             return payload
         message = _error_message(payload) or f"{self._platform} answered HTTP {status}"
+        code = _error_code(payload)
         if status == 429:
             wait = retry_after_seconds(response.headers.get("Retry-After"))
             self._upstream.limiter.block_for(wait if wait is not None else DEFAULT_RATE_LIMIT_PAUSE)
-            raise RateLimited(message, retry_after=wait)
+            raise RateLimited(message, retry_after=wait, code=code)
         if status >= 500 or status in UNAVAILABLE_STATUSES:
-            raise ServiceUnavailable(message)
+            raise ServiceUnavailable(message, code=code)
         if status in (401, 403):
-            raise AuthenticationFailed(message)
+            raise AuthenticationFailed(message, code=code)
         if status == 404:
-            raise NotFound(message)
+            raise NotFound(message, code=code)
         if status == 409:
-            raise Conflict(message)
-        raise InvalidRequest(message, _error_fields(payload))
+            raise Conflict(message, code=code)
+        raise InvalidRequest(message, _error_fields(payload), code=code)
 
     def _log_call(self, method, path, status, started, attempt, headers) -> None:
         # Paths carry ids only; query strings and bodies may carry emails, so they stay out.
@@ -272,6 +273,21 @@ def _error_message(payload: Any) -> str | None:
             if isinstance(payload.get(key), str):
                 return payload[key]
     return None
+
+
+def _error_code(payload: Any) -> str | None:
+    """The platform's name for the error: {"error": {"type"}} (sandbox), {"status": "error", "category"}
+    (HubSpot), {"code"} (WooCommerce). Shopify's {"errors"} names none."""
+    if not isinstance(payload, dict):
+        return None
+    error = payload.get("error")
+    if isinstance(error, dict):
+        code = error.get("type")
+    elif payload.get("status") == "error":
+        code = payload.get("category")
+    else:
+        code = payload.get("code")
+    return code if isinstance(code, str) and code else None
 
 
 def _error_fields(payload: Any) -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 Reads SANDBOX_API_KEY (required) and DATABASE_URL (default: SQLite in var/); with
 SANDBOX_WEBHOOK_URL and SANDBOX_WEBHOOK_SECRET it also sends signed webhooks (webhooks.py).
+Return labels are public signed links (label_links.py): SANDBOX_LABEL_SECRET signs them (default:
+derived from the API key) and SANDBOX_PUBLIC_URL is where they point (default: the host called).
 Seeds an empty database from seed.yml; --reset drops everything and reseeds.
 """
 
@@ -16,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sandbox_backend.app import create_app
 from sandbox_backend.database import engine_for, prepare
+from sandbox_backend.label_links import LabelLinks, public_url_from_env, secret_from_env
 from sandbox_backend.logs import log_as_json_lines
 from sandbox_backend.webhooks import WebhookEmitter
 
@@ -30,6 +33,11 @@ def main() -> int:
     if not api_key.strip():
         print("error: set SANDBOX_API_KEY to the bearer key that clients of this API must send", file=sys.stderr)
         return 2
+    try:
+        links = LabelLinks(secret_from_env(os.environ, api_key), public_url_from_env(os.environ))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     log_as_json_lines()
     try:
         engine = engine_for(os.environ.get("DATABASE_URL"))
@@ -40,7 +48,7 @@ def main() -> int:
         print(f"error: cannot use the database in DATABASE_URL: {detail}".strip(), file=sys.stderr)
         return 1
     logging.getLogger("sandbox_backend").info("serving", extra={"fields": {"url": f"http://{args.host}:{args.port}"}})
-    app = create_app(engine, api_key, webhooks=WebhookEmitter.from_env(os.environ))
+    app = create_app(engine, api_key, webhooks=WebhookEmitter.from_env(os.environ), label_links=links)
     app.run(host=args.host, port=args.port, access_log=False, motd=False)
     return 0
 

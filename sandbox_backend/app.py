@@ -4,6 +4,8 @@ Handlers check their input, then run one function of store.py in one
 transaction on a worker thread, so a slow query never holds up the event loop.
 The /v1/sandbox routes that play the shop (ship, delay, pay...) then announce the
 committed change as a signed webhook (webhooks.py), when one is configured.
+Only /health and /labels/... need no API key: a label link's signature is its permission
+(label_links.py), because customers open it from the chat.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from sandbox_backend.errors import (
     NotFound,
     ValidationFailed,
 )
+from sandbox_backend.label_links import LabelLinks, derived_secret, return_id_in
 from sandbox_backend.webhooks import WebhookEmitter
 
 access_log = logging.getLogger("sandbox_backend.access")
@@ -53,6 +56,8 @@ ORDER_NUMBER = re.compile(r"^\d{4,10}$")
 # Printable ASCII without spaces: safe to echo in a header and to write in a log line.
 CORRELATION_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 PRIORITIES = ("low", "normal", "high", "urgent")
+TICKET_STATUSES = ("open", "pending", "solved")
+MAX_ATTACHMENTS, MAX_LINK_LENGTH = 10, 500
 LONG_TEXT = 20_000  # for Text columns, which have no length of their own
 MAX_DELIVERY_DAYS_AHEAD = 30
 MAX_BODY_BYTES = 1_000_000
@@ -60,7 +65,7 @@ TRANSACTION_ATTEMPTS = 5
 
 
 def create_app(engine: Engine, api_key: str, name: str = "sandbox_backend",
-               webhooks: WebhookEmitter | None = None) -> Sanic:
+               webhooks: WebhookEmitter | None = None, label_links: LabelLinks | None = None) -> Sanic:
     app = Sanic(name, configure_logging=False, dumps=partial(json.dumps, ensure_ascii=False))
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
@@ -88,11 +93,13 @@ def create_app(engine: Engine, api_key: str, name: str = "sandbox_backend",
             webhooks.close()
 
     create = _idempotent_creation(db, api_key)
+    links = label_links or LabelLinks(derived_secret(api_key))
     _add_request_hooks(app, api_key)
     _add_error_handlers(app)
     _add_shop_routes(app, db, create, api_key)
-    _add_service_routes(app, db, create)
-    _add_shop_event_routes(app, db, announce)
+    _add_service_routes(app, db, create, links)
+    _add_public_routes(app, db, links)
+    _add_shop_event_routes(app, db, announce, links)
     _add_crm_routes(app, db, create)
     return app
 
@@ -268,7 +275,7 @@ def _add_shop_routes(app: Sanic, db, create, api_key: str) -> None:
 
 # ---- service requests: delivery changes, cancellations and returns (RMA)
 
-def _add_service_routes(app: Sanic, db, create) -> None:
+def _add_service_routes(app: Sanic, db, create, links: LabelLinks) -> None:
     @app.post("/v1/orders/<number:str>/delivery-change")
     async def change_delivery(request: Request, number: str):
         _check_order_number(number)
@@ -293,33 +300,44 @@ def _add_service_routes(app: Sanic, db, create) -> None:
         if order_number is None:
             raise ValidationFailed("'order_number' is required.", {"order_number": "required, 4 to 10 digits"})
         items = inputs.return_items(body, "items", store.RETURN_REASONS, store.ITEM_CONDITIONS)
-        base_url = _base_url(request)
-        return await create(request, lambda s: (201, store.create_return(s, order_number, items, base_url)))
+        label_link = _label_link(request, links)
+        return await create(request, lambda s: (201, store.create_return(s, order_number, items, label_link)))
 
     @app.get("/v1/returns")
     async def list_returns(request: Request):
         order_number = inputs.query_string(request, "order_number")
         if order_number is None:
             raise InvalidRequest("Give order_number.", {"order_number": "required"})
-        base_url = _base_url(request)
+        label_link = _label_link(request, links)
         return await _listing(request, db, lambda s, limit, offset: store.list_returns(
-            s, order_number, base_url, limit, offset))
+            s, order_number, label_link, limit, offset))
 
     @app.get("/v1/returns/<return_ref:str>")
     async def get_return(request: Request, return_ref: str):
-        base_url = _base_url(request)
-        return json_response(await db(lambda s: store.get_return(s, return_ref, base_url)))
+        label_link = _label_link(request, links)
+        return json_response(await db(lambda s: store.get_return(s, return_ref, label_link)))
 
     @app.get("/v1/returns/<return_ref:str>/label")
     async def return_label(request: Request, return_ref: str):
-        pdf = await db(lambda s: store.return_label(s, return_ref))
-        return raw(pdf, content_type="application/pdf",
-                   headers={"Content-Disposition": 'inline; filename="return-label.pdf"'})
+        return _pdf(await db(lambda s: store.return_label(s, return_ref)))
+
+
+# ---- without the API key: what a customer opens from the chat
+
+def _add_public_routes(app: Sanic, db, links: LabelLinks) -> None:
+    @app.get("/labels/<label_file:str>")
+    async def public_return_label(request: Request, label_file: str):
+        return_id = return_id_in(label_file)
+        if return_id is None:
+            raise NotFound("No such label.")
+        # Checked before any lookup: without a valid signature nobody learns whether a return exists.
+        links.check(return_id, request.args.get("expires"), request.args.get("sig"), store.now())
+        return _pdf(await db(lambda s: store.return_label(s, return_id)))
 
 
 # ---- the sandbox playing the shop: changes a platform would make, each announced as a webhook
 
-def _add_shop_event_routes(app: Sanic, db, announce: Callable[[str, dict], None]) -> None:
+def _add_shop_event_routes(app: Sanic, db, announce: Callable[[str, dict], None], links: LabelLinks) -> None:
     async def change_and_announce(event: str, operation: Callable[[Session], tuple[dict, dict]]) -> HTTPResponse:
         # Announced only after the transaction committed: a webhook never reports a change that was rolled back.
         answer, data = await db(operation)
@@ -359,13 +377,15 @@ def _add_shop_event_routes(app: Sanic, db, announce: Callable[[str, dict], None]
 
     @app.post("/v1/sandbox/returns/<return_ref:str>/receive")
     async def receive_return(request: Request, return_ref: str):
-        base_url = _base_url(request)
-        return await change_and_announce("return.received", lambda s: store.receive_return(s, return_ref, base_url))
+        label_link = _label_link(request, links)
+        return await change_and_announce("return.received",
+                                         lambda s: store.receive_return(s, return_ref, label_link))
 
     @app.post("/v1/sandbox/returns/<return_ref:str>/refund")
     async def refund_return(request: Request, return_ref: str):
-        base_url = _base_url(request)
-        return await change_and_announce("return.refunded", lambda s: store.refund_return(s, return_ref, base_url))
+        label_link = _label_link(request, links)
+        return await change_and_announce("return.refunded",
+                                         lambda s: store.refund_return(s, return_ref, label_link))
 
 
 # ---- CRM: contacts, interactions, tickets, leads, deals
@@ -412,7 +432,9 @@ def _add_crm_routes(app: Sanic, db, create) -> None:
                   **{column.key: _text(body, column, required=False)
                      for column in (t.Ticket.contact_id, t.Ticket.conversation_id)},
                   "email": inputs.optional_email(body, "email"),
-                  "order_number": _order_number(body)}
+                  "order_number": _order_number(body),
+                  "due_at": inputs.date_time(body, "due_at"),
+                  "attachments": inputs.links(body, "attachments", MAX_ATTACHMENTS, MAX_LINK_LENGTH)}
         return await create(request, lambda s: (201, store.create_ticket(s, fields)))
 
     @app.get("/v1/crm/tickets")
@@ -423,6 +445,12 @@ def _add_crm_routes(app: Sanic, db, create) -> None:
     @app.get("/v1/crm/tickets/<ticket_id:str>")
     async def get_ticket(request: Request, ticket_id: str):
         return json_response(await db(lambda s: store.get_ticket(s, ticket_id)))
+
+    # The sandbox playing the support team. No webhook: the bot learns a case's status by asking for it.
+    @app.post("/v1/sandbox/crm/tickets/<ticket_ref:str>/status")
+    async def set_ticket_status(request: Request, ticket_ref: str):
+        status = inputs.one_of(inputs.json_object(request), "status", TICKET_STATUSES)
+        return json_response(await db(lambda s: store.set_ticket_status(s, ticket_ref, status)))
 
     @app.get("/v1/crm/leads")
     async def list_leads(request: Request):
@@ -504,8 +532,19 @@ def _delivery_date(body: dict) -> date | None:
 
 
 def _base_url(request: Request) -> str:
-    """This server as the client reached it, for links in answers (a return's label)."""
+    """This server as the client reached it, for links in answers when SANDBOX_PUBLIC_URL is not set."""
     return f"{request.scheme}://{request.host}"
+
+
+def _label_link(request: Request, links: LabelLinks) -> store.LabelLink:
+    base_url = _base_url(request)
+    return lambda rma: links.url(base_url, rma.id, rma.created_at)
+
+
+def _pdf(pdf: bytes) -> HTTPResponse:
+    # private: a shared cache must not keep a label that only its signed link may open.
+    return raw(pdf, content_type="application/pdf",
+               headers={"Content-Disposition": 'inline; filename="return-label.pdf"', "Cache-Control": "private"})
 
 
 def _order_number(body: dict) -> str | None:

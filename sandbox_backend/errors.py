@@ -27,6 +27,12 @@ class AuthenticationFailed(ApiError):
     status, type = 401, "authentication_failed"
 
 
+class Forbidden(ApiError):
+    """A signed link that was not signed here, or no longer holds: the route needs no key, the link is the key."""
+
+    status, type = 403, "forbidden"
+
+
 class NotFound(ApiError):
     status, type = 404, "not_found"
 

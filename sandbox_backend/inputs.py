@@ -9,8 +9,10 @@ from __future__ import annotations
 import base64
 import json
 import re
+from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from sanic import Request
 
@@ -129,6 +131,56 @@ def return_items(body: dict, name: str, reasons: tuple[str, ...], conditions: tu
     if problems:
         raise ValidationFailed(f"'{name}' has items that are not valid.", problems)
     return items
+
+
+def date_time(body: dict, name: str) -> datetime | None:
+    """An ISO 8601 date-time with its offset, as naive UTC (how the tables keep times); None when absent.
+
+    Without an offset the moment would depend on whose clock was meant, so it is refused.
+    """
+    value = body.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+        if moment is not None and moment.utcoffset() is not None:
+            return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        pass
+    raise ValidationFailed(f"'{name}' must be a date-time with its offset, like 2026-11-20T14:05:00Z.",
+                           {name: "a date-time with its offset, like 2026-11-20T14:05:00Z"})
+
+
+def links(body: dict, name: str, max_items: int, max_length: int) -> list[str]:
+    """A list of http(s) links, each problem named ("attachments[1]"); none when the field is absent."""
+    value = body.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > max_items:
+        raise ValidationFailed(f"'{name}' must be a list of at most {max_items} links.",
+                               {name: f"a list of at most {max_items} links"})
+    problems = {f"{name}[{index}]": problem for index, link in enumerate(value)
+                if (problem := _link_problem(link, max_length))}
+    if problems:
+        raise ValidationFailed(f"'{name}' has links that are not valid.", problems)
+    return value
+
+
+def _link_problem(link: Any, max_length: int) -> str | None:
+    if not isinstance(link, str):
+        return "an http or https link"
+    if len(link) > max_length:
+        return f"at most {max_length} characters"
+    # Whitespace and control characters would let a link break out of the text it is shown in.
+    if not _storable(link) or any(character.isspace() or not character.isprintable() for character in link):
+        return "no spaces or control characters"
+    try:
+        parts = urlsplit(link)
+        linked_host = parts.hostname
+    except ValueError:  # e.g. a broken [IPv6] host
+        return "an http or https link"
+    # Only web links: javascript:, data: or file: links must never reach a person's screen as clickable.
+    return None if parts.scheme in ("http", "https") and linked_host else "an http or https link"
 
 
 def collect(problems: dict[str, str], prefix: str, read: Callable[[], Any]) -> Any:

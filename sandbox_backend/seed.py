@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox_backend import tables as t
+from sandbox_backend.service_levels import due_by
 
 SEED_FILE = Path(__file__).with_name("seed.yml")
 RELATIVE = re.compile(r"^today(?:([+-]\d+)d)?(?:\s+(\d{1,2}):(\d{2}))?$")
@@ -119,10 +120,12 @@ def _seed_crm(session, crm: dict, when) -> None:
         session.add(t.Deal(id=d["id"], name=d["name"], stage=d["stage"], amount_cents=cents(d["amount"]),
                            currency="EUR", contact_id=d["contact"], created_at=when(d["created_at"])))
     for k in crm["tickets"]:
+        created_at = when(k["created_at"])
         session.add(t.Ticket(id=k["id"], number=k["number"], status=k["status"], subject=k["subject"],
                              description=k["description"], priority=k["priority"], category=k["category"],
                              contact_id=k["contact"], order_number=k.get("order_number"),
-                             created_at=when(k["created_at"])))
+                             created_at=created_at, due_at=due_by(k["priority"], created_at),
+                             attachments=k.get("attachments", [])))
     for i in crm["interactions"]:
         session.add(t.Interaction(id=i["id"], contact_id=i["contact"], channel=i["channel"], kind=i["kind"],
                                   summary=i["summary"], order_number=i.get("order_number"),

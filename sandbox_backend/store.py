@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -25,9 +26,12 @@ from sandbox_backend import labels
 from sandbox_backend import tables as t
 from sandbox_backend.errors import Conflict, NotFound, OrderStateConflict, ReturnRefused, ValidationFailed
 from sandbox_backend.seed import SEED_FILE
+from sandbox_backend.service_levels import due_by
 
 LOGIN_CODE_TTL = timedelta(minutes=10)
 LOGIN_CODE_ATTEMPTS = 5
+# The public link to a return's label (label_links.py): the store knows returns, the app signs links.
+LabelLink = Callable[[t.Return], str]
 
 
 def now() -> datetime:
@@ -299,7 +303,7 @@ def _returned_quantities(s: Session, order_number: str) -> dict[str, int]:
     return {sku: int(quantity) for sku, quantity in rows}
 
 
-def create_return(s: Session, order_number: str, items: list[dict], base_url: str) -> dict:
+def create_return(s: Session, order_number: str, items: list[dict], label_link: LabelLink) -> dict:
     """An RMA with a prepaid label for items the policy lets come back; refused whole if any may not."""
     order = s.get(t.Order, order_number)
     if order is None:
@@ -321,7 +325,7 @@ def create_return(s: Session, order_number: str, items: list[dict], base_url: st
                           for item in items])
     s.add(rma)
     s.flush()
-    return return_json(rma, base_url)
+    return return_json(rma, label_link)
 
 
 def _refusal(item: dict, returnable: Returnable | None) -> str | None:
@@ -344,12 +348,13 @@ def _next_rma_number(s: Session, order_number: str) -> str:
     return f"RMA-{order_number}-{count + 1}"
 
 
-def get_return(s: Session, reference: str, base_url: str) -> dict:
-    return return_json(_find_return(s, reference), base_url)
+def get_return(s: Session, reference: str, label_link: LabelLink) -> dict:
+    return return_json(_find_return(s, reference), label_link)
 
 
-def list_returns(s: Session, order_number: str, base_url: str, limit: int, offset: int) -> tuple[list, int | None]:
-    return _newest_first(s, t.Return, partial(return_json, base_url=base_url), limit, offset,
+def list_returns(s: Session, order_number: str, label_link: LabelLink, limit: int,
+                 offset: int) -> tuple[list, int | None]:
+    return _newest_first(s, t.Return, partial(return_json, label_link=label_link), limit, offset,
                          order_number=order_number)
 
 
@@ -362,24 +367,24 @@ def return_label(s: Session, reference: str) -> bytes:
         items=[f"{item.quantity} x {item.product_name}" for item in rma.items])
 
 
-def receive_return(s: Session, reference: str, base_url: str) -> tuple[dict, dict]:
+def receive_return(s: Session, reference: str, label_link: LabelLink) -> tuple[dict, dict]:
     """The warehouse has the parcel: the refund is due."""
-    return _advance_return(s, reference, "open", "received", base_url)
+    return _advance_return(s, reference, "open", "received", label_link)
 
 
-def refund_return(s: Session, reference: str, base_url: str) -> tuple[dict, dict]:
+def refund_return(s: Session, reference: str, label_link: LabelLink) -> tuple[dict, dict]:
     """The money is back with the customer."""
-    return _advance_return(s, reference, "received", "refunded", base_url)
+    return _advance_return(s, reference, "received", "refunded", label_link)
 
 
-def _advance_return(s: Session, reference: str, before: str, after: str, base_url: str) -> tuple[dict, dict]:
+def _advance_return(s: Session, reference: str, before: str, after: str, label_link: LabelLink) -> tuple[dict, dict]:
     rma = _find_return(s, reference)
     if rma.status != before:
         raise ValidationFailed(f"A {rma.status} return cannot become {after}.", {"return": f"status is {rma.status}"})
     rma.status = after
     setattr(rma, f"{after}_at", now())  # received_at, refunded_at
     s.flush()
-    answer = return_json(rma, base_url)
+    answer = return_json(rma, label_link)
     return answer, {"return": answer, "order": _order_ref(s.get(t.Order, rma.order_number))}
 
 
@@ -515,19 +520,46 @@ def list_interactions(s: Session, contact_id: str, limit: int, offset: int) -> t
 
 
 def create_ticket(s: Session, fields: dict) -> dict:
+    """A new open ticket; without a due_at of the caller's, its priority sets one (service_levels.py)."""
     email = fields.pop("email", None)
     if fields.get("contact_id"):
         _must_exist(s, t.Contact, fields["contact_id"], "contact_id")
     elif email:
         fields["contact_id"] = upsert_contact(s, {"email": email})[1]["id"]
-    ticket = t.Ticket(id=new_id("tk"), number=_next_ticket_number(s), status="open", created_at=now(), **fields)
+    opened_at = now()
+    fields["due_at"] = fields.get("due_at") or due_by(fields["priority"], opened_at)
+    ticket = t.Ticket(id=new_id("tk"), number=_next_ticket_number(s), status="open", created_at=opened_at,
+                      **fields)
     s.add(ticket)
     s.flush()
     return ticket_json(ticket)
 
 
-def get_ticket(s: Session, ticket_id: str) -> dict:
-    return ticket_json(_get(s, t.Ticket, ticket_id, "ticket"))
+def get_ticket(s: Session, reference: str) -> dict:
+    return ticket_json(_find_ticket(s, reference))
+
+
+def set_ticket_status(s: Session, reference: str, status: str) -> dict:
+    """The support team's side: a ticket worked on (open), waiting for the customer (pending) or solved."""
+    ticket = _find_ticket(s, reference)
+    ticket.status = status
+    s.flush()
+    return ticket_json(ticket)
+
+
+# T-000101, t-101 or 101: what a customer may type for a ticket number.
+TICKET_NUMBER = re.compile(r"^(?:T-)?0*([0-9]{1,9})$", re.IGNORECASE)
+
+
+def _find_ticket(s: Session, reference: str) -> t.Ticket:
+    """A ticket by its id (tk_...) or its number, with or without the T- and the leading zeros."""
+    ticket = s.get(t.Ticket, reference)
+    number = TICKET_NUMBER.match(reference)
+    if ticket is None and number:
+        ticket = s.scalars(select(t.Ticket).where(t.Ticket.number == f"T-{int(number.group(1)):06d}")).first()
+    if ticket is None:
+        raise NotFound(f"No ticket with id or number {reference!r}.")
+    return ticket
 
 
 def _next_ticket_number(s: Session) -> str:
@@ -657,14 +689,14 @@ def order_json(o: t.Order) -> dict:
     }
 
 
-def return_json(r: t.Return, base_url: str) -> dict:
+def return_json(r: t.Return, label_link: LabelLink) -> dict:
     refund_cents = sum(item.unit_price_cents * item.quantity for item in r.items)
     return {
         "id": r.id, "number": r.number, "order_number": r.order_number, "status": r.status,
         "items": [{"sku": i.sku, "product_name": i.product_name, "quantity": i.quantity, "reason": i.reason,
                    "condition": i.condition, "unit_price": _money(i.unit_price_cents, r.currency)} for i in r.items],
         "label": {"carrier": r.carrier_name, "tracking_number": r.tracking_number,
-                  "label_url": f"{base_url}/v1/returns/{r.id}/label"},
+                  "label_url": label_link(r)},
         "refund": {"status": REFUND_OF_RETURN[r.status], "amount": _money(refund_cents, r.currency)},
         "created_at": _ts(r.created_at), "received_at": _ts(r.received_at), "refunded_at": _ts(r.refunded_at),
     }
@@ -704,7 +736,9 @@ def interaction_json(i: t.Interaction) -> dict:
 def ticket_json(k: t.Ticket) -> dict:
     return {"id": k.id, "number": k.number, "status": k.status, "subject": k.subject, "description": k.description,
             "priority": k.priority, "category": k.category, "contact_id": k.contact_id,
-            "order_number": k.order_number, "conversation_id": k.conversation_id, "created_at": _ts(k.created_at)}
+            "email": k.contact.email if k.contact else None, "order_number": k.order_number,
+            "conversation_id": k.conversation_id, "attachments": list(k.attachments or []),
+            "created_at": _ts(k.created_at), "due_at": _ts(k.due_at)}
 
 
 def lead_json(lead: t.Lead) -> dict:

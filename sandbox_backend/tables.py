@@ -211,6 +211,10 @@ class Ticket(Base):
     order_number = Column(String(10))
     conversation_id = Column(String(200))
     created_at = Column(DateTime, nullable=False)
+    # When the team promised an answer: given by the caller, or set from the priority (service_levels.py).
+    due_at = Column(DateTime, nullable=False)
+    attachments = Column(JSON, nullable=False, default=list)  # http(s) links the customer sent, e.g. photos
+    contact = relationship("Contact", lazy="joined")  # whose case it is: its email decides who may see it
 
 
 class Lead(Base):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 
 import pytest
 
+from sandbox_backend.service_levels import due_by
 from tests.backend.client import error_of
 
 
@@ -145,6 +147,106 @@ def test_rule_breaking_ticket_is_422_with_the_field(api, body, field):
 
 def test_unknown_ticket_is_404(api):
     assert api.get("/v1/crm/tickets/tk_nope").status_code == 404
+
+
+# ---- complaint cases: due dates, attachments, found by number, worked on by the support team
+
+def moment(timestamp: str) -> datetime:
+    return datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+
+
+def test_the_seeded_complaint_is_pending_with_its_photo_and_customer(api):
+    ticket = api.ok("GET", "/v1/crm/tickets/T-000102")
+    assert (ticket["id"], ticket["status"], ticket["category"], ticket["email"]) == (
+        "tk_anna_zip", "pending", "complaint", "anna.schmidt@example.com")
+    assert ticket["attachments"] == ["https://photos.sandbox-shop.example/complaints/ridge-zip-1.jpg"]
+    assert moment(ticket["due_at"]) == due_by("normal", moment(ticket["created_at"]))
+
+
+@pytest.mark.parametrize("reference", ["tk_carla_delay", "T-000101", "t-000101", "T-101", "101", "000101"])
+def test_a_ticket_is_found_by_its_id_or_its_number_as_a_customer_types_it(api, reference):
+    ticket = api.ok("GET", f"/v1/crm/tickets/{reference}")
+    assert (ticket["id"], ticket["number"], ticket["email"]) == (
+        "tk_carla_delay", "T-000101", "carla.rossi@example.com")
+
+
+@pytest.mark.parametrize("reference", ["T-999999", "T-", "T-1O1", "tk_carla_delay ", "-101"])
+def test_no_ticket_by_a_number_that_is_none(api, reference):
+    assert error_of(api.get(f"/v1/crm/tickets/{reference}"))["type"] == "not_found"
+
+
+def test_a_complaint_keeps_its_due_time_and_photos(api):
+    email = unique_email("complaint")
+    photos = ["https://photos.example.com/p/123.jpg", "http://img.example.org/a?b=c&d=%20e"]
+    ticket = api.ok("POST", "/v1/crm/tickets", 201, json={
+        **TICKET, "priority": "high", "category": "complaint", "email": email,
+        "due_at": "2026-11-27T16:09:53.123456+01:00", "attachments": photos})
+    assert (ticket["due_at"], ticket["attachments"], ticket["email"]) == ("2026-11-27T15:09:53Z", photos, email)
+    assert api.ok("GET", f"/v1/crm/tickets/{ticket['number']}") == ticket
+
+
+@pytest.mark.parametrize("priority", ["urgent", "high", "normal", "low"])
+def test_without_a_due_time_the_priority_sets_one(api, priority):
+    ticket = api.ok("POST", "/v1/crm/tickets", 201, json={**TICKET, "priority": priority})
+    created = moment(ticket["created_at"])
+    # created_at is shown to the second, the due time counted from the exact moment: up to a second later.
+    assert timedelta(0) <= moment(ticket["due_at"]) - due_by(priority, created) < timedelta(seconds=1)
+    assert ticket["attachments"] == [] and ticket["email"] is None
+
+
+@pytest.mark.parametrize(("opened", "priority", "due"), [
+    ("2026-11-25 10:00", "urgent", "2026-11-25 14:00"),  # a Wednesday
+    ("2026-11-28 22:30", "urgent", "2026-11-29 02:30"),  # urgent counts weekends too
+    ("2026-11-25 10:00", "high", "2026-11-26 10:00"),
+    ("2026-11-27 10:00", "high", "2026-11-30 10:00"),  # Friday + 1 business day: Monday
+    ("2026-11-28 10:00", "high", "2026-11-30 10:00"),  # Saturday + 1: Monday too
+    ("2026-11-27 10:00", "normal", "2026-12-01 10:00"),
+    ("2026-11-25 10:00", "low", "2026-12-02 10:00"),  # five weekdays: a calendar week
+])
+def test_due_times_by_priority(opened, priority, due):
+    assert due_by(priority, datetime.fromisoformat(opened)) == datetime.fromisoformat(due)
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"due_at": "tomorrow"}, "due_at"),
+    ({"due_at": "2026-11-20"}, "due_at"),
+    ({"due_at": "2026-11-20T10:00:00"}, "due_at"),  # whose 10 o'clock?
+    ({"due_at": 1790000000}, "due_at"),
+    ({"attachments": "https://photos.example.com/p/1.jpg"}, "attachments"),
+    ({"attachments": [f"https://photos.example.com/p/{n}.jpg" for n in range(11)]}, "attachments"),
+    ({"attachments": ["https://photos.example.com/" + "p" * 480 + ".jpg"]}, "attachments[0]"),
+    ({"attachments": ["https://ok.example.com/1.jpg", "ftp://photos.example.com/1.jpg"]}, "attachments[1]"),
+    ({"attachments": ["javascript:alert(1)"]}, "attachments[0]"),
+    ({"attachments": ["data:image/png;base64,iVBORw0KGgo="]}, "attachments[0]"),
+    ({"attachments": ["https://"]}, "attachments[0]"),
+    ({"attachments": ["https://[::1/x"]}, "attachments[0]"),
+    ({"attachments": ["https://photos.example.com/a b.jpg"]}, "attachments[0]"),
+    ({"attachments": ["https://photos.example.com/a\nb.jpg"]}, "attachments[0]"),
+    ({"attachments": [{"url": "https://photos.example.com/1.jpg"}]}, "attachments[0]"),
+])
+def test_a_bad_due_time_or_link_is_422_with_the_field(api, changes, field):
+    response = api.post("/v1/crm/tickets", json={**TICKET, **changes})
+    assert response.status_code == 422, response.text
+    assert field in error_of(response)["fields"]
+
+
+def test_ten_links_of_500_characters_are_fine(api):
+    link = "https://photos.example.com/" + "p" * (500 - len("https://photos.example.com/"))
+    ticket = api.ok("POST", "/v1/crm/tickets", 201, json={**TICKET, "attachments": [link] * 10})
+    assert ticket["attachments"] == [link] * 10
+
+
+def test_the_support_team_moves_a_ticket_through_its_statuses(api):
+    ticket = api.ok("POST", "/v1/crm/tickets", 201, json={**TICKET, "email": unique_email("status")})
+    for status in ("pending", "open", "solved", "solved"):
+        changed = api.ok("POST", f"/v1/sandbox/crm/tickets/{ticket['number']}/status", json={"status": status})
+        assert changed == {**ticket, "status": status}
+        assert api.ok("GET", f"/v1/crm/tickets/{ticket['id']}")["status"] == status
+    refused = api.post(f"/v1/sandbox/crm/tickets/{ticket['id']}/status", json={"status": "closed"})
+    assert refused.status_code == 422 and "status" in error_of(refused)["fields"]
+    assert api.post(f"/v1/sandbox/crm/tickets/{ticket['id']}/status", json={"status": "open"},
+                    key=None).status_code == 401
+    assert api.post("/v1/sandbox/crm/tickets/T-999999/status", json={"status": "open"}).status_code == 404
 
 
 # ---- leads and deals

@@ -56,6 +56,18 @@ def test_writes_land_in_postgresql(postgres_api):
     assert verified == {"verified": True, "customer_id": "cust_ben"}
 
 
+def test_a_complaint_case_lands_in_postgresql_and_is_found_by_its_number(postgres_api):
+    photos = ["https://fotos.example.com/käse/1.jpg", "http://127.0.0.1:9/p?x=1"]
+    ticket = postgres_api.ok("POST", "/v1/crm/tickets", 201, json={
+        "subject": "Complaint on PostgreSQL", "description": "d", "priority": "high", "category": "complaint",
+        "email": "anna.schmidt@example.com", "due_at": "2026-11-27T16:09:53+01:00", "attachments": photos})
+    assert (ticket["due_at"], ticket["attachments"], ticket["email"]) == (
+        "2026-11-27T15:09:53Z", photos, "anna.schmidt@example.com")
+    assert postgres_api.ok("GET", f"/v1/crm/tickets/{ticket['number'].lower()}") == ticket
+    solved = postgres_api.ok("POST", f"/v1/sandbox/crm/tickets/{ticket['id']}/status", json={"status": "solved"})
+    assert solved == {**ticket, "status": "solved"}
+
+
 @pytest.mark.parametrize(("method", "path", "options"), [
     ("GET", "/v1/products", {"params": {"q": "a\x00b"}}),
     ("GET", "/v1/products/" + "x" * 500, {}),
@@ -67,6 +79,14 @@ def test_writes_land_in_postgresql(postgres_api):
     ("POST", "/v1/crm/tickets", {"json": {"subject": "s", "description": "d", "priority": "low", "category": "c",
                                           "conversation_id": "c" * 201}}),
     ("POST", "/v1/carts", {"json": {"customer_id": "\ud800"}}),
+    ("POST", "/v1/crm/tickets", {"json": {"subject": "s", "description": "d", "priority": "low", "category": "c",
+                                          "due_at": "0001-01-01T00:30:00+01:00"}}),
+    ("POST", "/v1/crm/tickets", {"json": {"subject": "s", "description": "d", "priority": "low", "category": "c",
+                                          "due_at": "9999-12-31T23:30:00-01:00"}}),
+    ("POST", "/v1/crm/tickets", {"json": {"subject": "s", "description": "d", "priority": "low", "category": "c",
+                                          "attachments": ["https://x.example/\ud800"]}}),
+    ("GET", "/v1/crm/tickets/T-99999999999999999999", {}),
+    ("GET", "/v1/crm/tickets/999999999", {}),
 ])
 def test_input_postgresql_would_reject_is_a_4xx(postgres_api, method, path, options):
     response = postgres_api.call(method, path, **options)

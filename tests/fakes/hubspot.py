@@ -2,11 +2,14 @@
 
 What it knows, in HubSpot's request and response shapes:
   POST  /crm/v3/objects/{type}          create, with `properties` and `associations`   -> 201 object
-  GET   /crm/v3/objects/{type}/{id}     read, `?properties=a,b`                         -> 200 object
+  GET   /crm/v3/objects/{type}/{id}     read, `?properties=a,b&associations=contacts`   -> 200 object
   PATCH /crm/v3/objects/{type}/{id}     update `properties`                             -> 200 object
   POST  /crm/v3/objects/{type}/search   filterGroups / properties / limit / after       -> 200 page
 for {type} in contacts, notes, tickets. An object is {"id", "properties", "createdAt", "updatedAt",
-"archived"}; errors are {"status": "error", "message", "correlationId", "category"}.
+"archived"}; errors are {"status": "error", "message", "correlationId", "category"}. A read that asks
+for `associations` gets, per asked type with at least one, HubSpot's CollectionResponseAssociatedId:
+"associations": {"contacts": {"results": [{"id": "10001", "type": "ticket_to_contact"}]}} - the key is
+left out when the object has none of that type, as HubSpot leaves it out.
 
 It is strict where HubSpot is strict: a private app's Bearer token (401), a property the portal
 does not have or an option an enumeration does not list (400 VALIDATION_ERROR), a second contact
@@ -76,6 +79,7 @@ MULTIPLE_CHOICE = {("tickets", "hs_ticket_category")}  # several options, separa
 # HUBSPOT_DEFINED association type ids: (from type, id) -> to type.
 ASSOCIATION_TYPES = {("notes", 202): "contacts", ("contacts", 201): "notes",
                      ("tickets", 16): "contacts", ("contacts", 15): "tickets"}
+SINGULAR = {"contacts": "contact", "notes": "note", "tickets": "ticket"}
 # The inverse HubSpot records along with each association.
 INVERSE_TYPES = {202: 201, 201: 202, 16: 15, 15: 16}
 OPERATORS = {"EQ", "NEQ", "IN", "HAS_PROPERTY", "NOT_HAS_PROPERTY"}
@@ -217,7 +221,8 @@ class FakeHubSpot(FakePlatform):
         if request.method == "POST" and rest == "search":
             return json_reply(200, self._search(object_type, _json_body(request)))
         if request.method == "GET" and rest:
-            return json_reply(200, self._read(object_type, rest, request.query.get("properties")))
+            return json_reply(200, self._read(object_type, rest, request.query.get("properties"),
+                                              request.query.get("associations")))
         if request.method == "PATCH" and rest:
             return json_reply(200, self._update(object_type, rest, _json_body(request)))
         raise _refuse(405, f"HTTP {request.method} is not supported by this endpoint", "VALIDATION_ERROR")
@@ -235,8 +240,21 @@ class FakeHubSpot(FakePlatform):
             self._associate(object_type, stored.id, to_id, type_id, category)
         return self._shaped(stored, None)
 
-    def _read(self, object_type: str, object_id: str, properties: str | None) -> dict:
-        return self._shaped(self._existing(object_type, object_id), properties.split(",") if properties else None)
+    def _read(self, object_type: str, object_id: str, properties: str | None, associations: str | None) -> dict:
+        shaped = self._shaped(self._existing(object_type, object_id), properties.split(",") if properties else None)
+        found = self._associations_of(object_type, object_id, associations.split(",") if associations else [])
+        return {**shaped, "associations": found} if found else shaped
+
+    def _associations_of(self, from_type: str, from_id: str, to_types: list[str]) -> dict[str, dict]:
+        """HubSpot's `associations` of a read: per asked type that has any, {"results": [{"id", "type"}]}."""
+        found = {}
+        for to_type in to_types:
+            results = [{"id": a.to_id, "type": f"{SINGULAR[from_type]}_to_{SINGULAR[to_type]}"}
+                       for a in self.associations
+                       if (a.from_type, a.from_id, a.to_type) == (from_type, from_id, to_type)]
+            if results:
+                found[to_type] = {"results": results}
+        return found
 
     def _update(self, object_type: str, object_id: str, body: dict) -> dict:
         stored = self._existing(object_type, object_id)

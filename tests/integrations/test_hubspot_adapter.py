@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from integrations.errors import AuthenticationFailed, InvalidRequest, RateLimited, ServiceUnavailable
+from integrations.errors import AuthenticationFailed, InvalidRequest, NotFound, RateLimited, ServiceUnavailable
 from integrations.hubspot import HubSpotCRM
+from integrations.models import Ticket
 from integrations.transport import Timeouts
 from tests.fakes import ERROR_500, HTML, MALFORMED, SLOW, THROTTLE, json_reply
 from tests.fakes.hubspot import WRONG_SHAPE, running_hubspot_fake
@@ -276,6 +277,154 @@ def test_a_ticket_closed_in_hubspot_reads_as_closed():
         assert open_case(crm).status == "closed"
 
 
+# --- Complaint cases: due time and photos in the text, read back with the customer's email ---
+
+PHOTOS = ["https://photos.example.com/p/123.jpg", "http://img.example.org/a?b=c"]
+WRITTEN = {"subject", "content", "hs_pipeline", "hs_pipeline_stage", "hs_ticket_priority", "hs_ticket_category",
+           "chatbot_idempotency_key", "hs_object_id", "createdate", "hs_lastmodifieddate"}
+
+
+def open_complaint(crm: HubSpotCRM, **overrides):
+    # JSON values, as the outbox hands them over.
+    complaint = {"key": "complaint:conv-1:abc", "category": "complaint", "priority": "high",
+                 "due_at": "2026-11-27T16:09:53.123456+01:00", "attachments": list(PHOTOS)}
+    return open_case(crm, **{**complaint, **overrides})
+
+
+def test_a_complaint_writes_its_due_time_and_photos_into_the_tickets_text_only():
+    with running_hubspot_fake() as fake:
+        ticket = open_complaint(crm_for(fake))
+    properties = fake.objects("tickets")[0]["properties"]
+    assert set(properties) == WRITTEN  # no other property carries the due time or the links
+    assert properties["hs_ticket_category"] == "PRODUCT_ISSUE" and properties["hs_ticket_priority"] == "HIGH"
+    facts = properties["content"].split("\n--\n")[1].splitlines()
+    assert facts == ["Category: complaint", "Answer due: 2026-11-27 15:09 UTC", "Conversation: conv-1",
+                     f"Attachment: {PHOTOS[0]}", f"Attachment: {PHOTOS[1]}"]
+    assert (ticket.email, ticket.category, ticket.status) == (ANNA, "complaint", "open")
+    assert ticket.due_at == datetime(2026, 11, 27, 15, 9, 53, 123456, tzinfo=timezone.utc)
+    assert ticket.created_at == datetime.fromisoformat(properties["createdate"].replace("Z", "+00:00"))
+
+
+def test_a_repeated_complaint_reads_the_same():
+    with running_hubspot_fake() as fake:
+        crm = crm_for(fake)
+        first = open_complaint(crm)
+        assert open_complaint(crm) == first
+    assert len(fake.objects("tickets")) == 1
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"due_at": "2026-11-27T16:09:53"}, "due_at"),  # no offset: whose clock?
+    ({"due_at": "next friday"}, "due_at"),
+    ({"attachments": ["javascript:alert(1)"]}, "attachments[0]"),
+    ({"attachments": [PHOTOS[0], "https://photos.example.com/a b.jpg"]}, "attachments[1]"),
+    ({"attachments": ["https://photos.example.com/" + "p" * 480]}, "attachments[0]"),
+    ({"attachments": PHOTOS * 6}, "attachments"),
+])
+def test_a_bad_due_time_or_link_is_refused_without_asking(overrides, field):
+    with running_hubspot_fake() as fake:
+        with pytest.raises(InvalidRequest) as refused:
+            open_complaint(crm_for(fake), **overrides)
+    assert field in refused.value.fields and fake.requests == []
+
+
+def test_a_case_is_read_back_by_its_number_with_its_customers_email():
+    with running_hubspot_fake() as fake:
+        crm = crm_for(fake)
+        opened = open_complaint(crm)
+        contact_id = fake.objects("contacts")[0]["id"]
+        seen = len(fake.requests)
+        ticket = run(crm.get_ticket(opened.number))
+    assert ticket == Ticket(id=opened.id, number=opened.number, status="open", subject=opened.subject, priority="high",
+                            email=ANNA, created_at=opened.created_at, due_at=None, category="product")
+    assert calls(fake, seen) == [("GET", f"{TICKETS}/{opened.id}"), ("GET", f"{CONTACTS}/{contact_id}")]
+    read, contact = fake.requests[seen:]
+    assert read.query == {"properties": "subject,hs_pipeline_stage,hs_ticket_priority,createdate,hs_ticket_category",
+                          "associations": "contacts"}
+    assert contact.query == {"properties": "email"}
+
+
+def test_the_fake_answers_associations_in_hubspots_shape():
+    with running_hubspot_fake() as fake:
+        ticket = open_case(crm_for(fake))
+        contact_id = fake.objects("contacts")[0]["id"]
+        answer = requests.get(f"{fake.base_url}{TICKETS}/{ticket.id}", params={"associations": "contacts,notes"},
+                              headers={"Authorization": f"Bearer {fake.token}"}, timeout=2).json()
+        alone = open_case(crm_for(fake), key="handover:conv-3:1", email=None)
+        without = requests.get(f"{fake.base_url}{TICKETS}/{alone.id}", params={"associations": "contacts"},
+                               headers={"Authorization": f"Bearer {fake.token}"}, timeout=2).json()
+    assert answer["associations"] == {"contacts": {"results": [{"id": contact_id, "type": "ticket_to_contact"}]}}
+    assert "associations" not in without
+
+
+def test_a_case_of_another_customer_comes_with_that_customers_email():
+    # The adapter says whose case it is; the dialogue compares that with the email the asker verified.
+    with running_hubspot_fake() as fake:
+        crm = crm_for(fake)
+        fake.add_contact(ANNA, "Anna", "Schmidt")
+        bens = open_complaint(crm, email="Ben.Miller@example.com")
+        ticket = run(crm.get_ticket(bens.number))
+    assert ticket.email == "ben.miller@example.com" != ANNA
+
+
+def test_a_case_of_nobody_has_no_email():
+    with running_hubspot_fake() as fake:
+        crm = crm_for(fake)
+        opened = open_case(crm, email=None)
+        seen = len(fake.requests)
+        ticket = run(crm.get_ticket(opened.number))
+    assert ticket.email is None and calls(fake, seen) == [("GET", f"{TICKETS}/{opened.id}")]
+
+
+def test_a_case_whose_contact_was_deleted_has_no_email():
+    with running_hubspot_fake() as fake:
+        crm = crm_for(fake)
+        opened = open_case(crm)
+        original = fake.answer
+
+        def contact_gone(request):
+            if request.method == "GET" and request.path.startswith(CONTACTS + "/"):
+                return json_reply(404, {"status": "error", "message": "Object not found.",
+                                        "category": "OBJECT_NOT_FOUND"})
+            return original(request)
+
+        fake.answer = contact_gone
+        assert run(crm.get_ticket(opened.number)).email is None
+
+
+@pytest.mark.parametrize("stage, status", [("1", "open"), ("2", "pending"), ("3", "open"), ("4", "closed")])
+def test_a_case_reads_as_its_stage_says(stage, status):
+    with running_hubspot_fake() as fake:
+        crm = crm_for(fake)
+        opened = open_case(crm)
+        requests.patch(f"{fake.base_url}{TICKETS}/{opened.id}", json={"properties": {"hs_pipeline_stage": stage}},
+                       headers={"Authorization": f"Bearer {fake.token}"}, timeout=2).raise_for_status()
+        assert run(crm.get_ticket(opened.number)).status == status
+
+
+@pytest.mark.parametrize("ours, read_back", [("billing", "billing"), ("handover", "general"), ("delivery", None)])
+def test_a_case_reads_back_hubspots_category(ours, read_back):
+    with running_hubspot_fake() as fake:
+        crm = crm_for(fake)
+        opened = open_case(crm, category=ours)
+        assert run(crm.get_ticket(opened.number)).category == read_back
+
+
+def test_an_unknown_case_number_is_not_found():
+    with running_hubspot_fake() as fake:
+        with pytest.raises(NotFound):
+            run(crm_for(fake).get_ticket("99999"))
+    assert calls(fake) == [("GET", f"{TICKETS}/99999")]
+
+
+@pytest.mark.parametrize("number", ["T-000101", "", " ", "12a", "0", "../contacts/10001", "1" * 21])
+def test_what_is_no_hubspot_ticket_id_is_not_found_without_asking(number):
+    with running_hubspot_fake() as fake:
+        with pytest.raises(NotFound):
+            run(crm_for(fake).get_ticket(number))
+    assert fake.requests == []
+
+
 # --- The custom property the shop must create ---
 
 @pytest.mark.parametrize("strict_search", [True, False], ids=["search-refuses", "search-ignores"])
@@ -327,6 +476,7 @@ OPERATIONS = {
     "upsert_contact": lambda crm: run(crm.upsert_contact(ANNA)),
     "log_interaction": lambda crm: log_lookup(crm, "10001"),
     "create_ticket": lambda crm: open_case(crm),
+    "get_ticket": lambda crm: run(crm.get_ticket("10001")),
 }
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -100,6 +102,47 @@ def test_interaction_and_ticket_creation_are_idempotent(env):
     )
     first, second = asyncio.run(ticket()), asyncio.run(ticket())
     assert first.number == second.number and first.number.startswith("T-")
+
+
+def test_a_complaint_case_keeps_its_due_time_and_photos_and_is_found_by_its_number(env):
+    crm = crm_from_env(env)
+    # As the outbox hands them over: JSON values, read back from the database.
+    keywords = json.loads(json.dumps({
+        "subject": "Complaint (arrived damaged): Trail Headlamp 400", "description": "The glass is cracked.",
+        "priority": "high", "category": "complaint", "conversation_id": "conv-7", "email": "Ben.Miller@example.com",
+        "order_number": "100241", "idempotency_key": f"test-{uuid.uuid4()}",
+        "due_at": "2026-11-27T15:09:53.123456+00:00", "attachments": ("https://photos.example.com/p/123",),
+    }))
+    ticket = asyncio.run(crm.create_ticket(**keywords))
+    assert (ticket.email, ticket.category, ticket.status, ticket.priority) == (
+        "ben.miller@example.com", "complaint", "open", "high")
+    assert ticket.due_at == datetime(2026, 11, 27, 15, 9, 53, tzinfo=timezone.utc)
+    assert ticket.created_at is not None and ticket.created_at.tzinfo is not None
+    assert asyncio.run(crm.get_ticket(ticket.number)) == ticket
+    assert asyncio.run(crm.get_ticket(ticket.number.lower())) == ticket
+    assert asyncio.run(crm.get_ticket(ticket.id)) == ticket
+
+
+def test_a_case_without_a_due_time_gets_one_from_its_priority(env):
+    crm = crm_from_env(env)
+    ticket = asyncio.run(crm.create_ticket(
+        subject="s", description="d", priority="urgent", category="complaint", conversation_id="conv-8",
+        idempotency_key=f"test-{uuid.uuid4()}"))
+    assert ticket.email is None
+    assert timedelta(hours=4) <= ticket.due_at - ticket.created_at < timedelta(hours=4, seconds=1)
+
+
+def test_a_ticket_of_another_customer_comes_with_that_customers_email(env):
+    # The adapter only reports whose case it is; the dialogue compares it with the verified email.
+    ticket = asyncio.run(crm_from_env(env).get_ticket("T-000102"))
+    assert (ticket.id, ticket.email, ticket.status) == ("tk_anna_zip", "anna.schmidt@example.com", "pending")
+    assert ticket.due_at is not None and ticket.category == "complaint"
+
+
+@pytest.mark.parametrize("number", ["T-999999", "", "  ", "../contacts", "T-000102/../T-000101"])
+def test_an_unknown_ticket_number_is_not_found(env, number):
+    with pytest.raises(NotFound):
+        asyncio.run(crm_from_env(env).get_ticket(number))
 
 
 def test_unknown_platform_is_a_configuration_error(env):

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+import requests
 
 from integrations.config import eshop_from_env
 from integrations.errors import Conflict, InvalidRequest, NotFound, Refused, Unsupported
@@ -28,7 +29,9 @@ from integrations.models import (
     Rma,
     RmaStatus,
 )
+from integrations.sandbox import SandboxEShop
 from integrations.shopify import ShopifyEShop
+from integrations.transport import HttpTransport
 from integrations.woocommerce import WooCommerceEShop
 
 NEW_ADDRESS = Address(name="Ben Miller", line1="10 Downing Street", postal_code="SW1A 2AA", city="London",
@@ -110,6 +113,38 @@ def test_a_key_reused_for_another_change_stays_a_conflict(fresh_shop):
         run(fresh_shop.change_delivery("100232", delivery_date=next_weekday(5), idempotency_key=key))
 
 
+@pytest.mark.parametrize("reason", ["order_already_shipped", "order_cancelled"])
+def test_the_refusal_comes_from_the_409s_type_without_reading_the_order_again(httpserver, reason):
+    httpserver.expect_request("/v1/orders/100232/cancellation", method="POST").respond_with_json(
+        {"error": {"type": reason, "message": "Order 100232 cannot change."}}, status=409)
+    shop = SandboxEShop(HttpTransport(httpserver.url_for(""), {}, platform="sandbox"))
+    with pytest.raises(Refused) as refused:
+        run(shop.cancel_order("100232", reason="x", idempotency_key=new_key()))
+    assert (refused.value.reason, refused.value.code, str(refused.value)) == (
+        reason, reason, "Order 100232 cannot change.")
+    assert [request.path for request, _ in httpserver.log] == ["/v1/orders/100232/cancellation"]
+
+
+def test_a_409_of_another_type_stays_a_conflict_without_reading_the_order(httpserver):
+    httpserver.expect_request("/v1/orders/100232/delivery-change", method="POST").respond_with_json(
+        {"error": {"type": "conflict", "message": "This Idempotency-Key was already used with a different body."}},
+        status=409)
+    shop = SandboxEShop(HttpTransport(httpserver.url_for(""), {}, platform="sandbox"))
+    with pytest.raises(Conflict) as conflict:
+        run(shop.change_delivery("100232", delivery_date=next_weekday(3), idempotency_key=new_key()))
+    assert not isinstance(conflict.value, Refused) and conflict.value.code == "conflict"
+    assert len(httpserver.log) == 1
+
+
+def test_a_key_reused_for_another_cancellation_stays_a_conflict(fresh_shop):
+    # Reading the order after the 409 would find it cancelled and call this a refusal; the 409 says "key reused".
+    key = new_key()
+    run(fresh_shop.cancel_order("100232", reason="Ordered twice", idempotency_key=key))
+    with pytest.raises(Conflict) as conflict:
+        run(fresh_shop.cancel_order("100232", reason="Another reason", idempotency_key=key))
+    assert not isinstance(conflict.value, Refused) and conflict.value.code == "conflict"
+
+
 def test_changes_of_an_unknown_order_are_not_found(seeded_shop):
     with pytest.raises(NotFound):
         run(seeded_shop.change_delivery("99999999", delivery_date=next_weekday(3), idempotency_key=new_key()))
@@ -159,7 +194,9 @@ def test_a_return_is_created_once_per_key_and_found_again(fresh_shop):
     assert isinstance(rma, Rma) and (rma.number, rma.status) == ("RMA-100241-1", RmaStatus.OPEN)
     assert [(line.sku, line.quantity, line.reason, line.condition) for line in rma.items] == [
         ("merino-tee-l-green", 1, "wrong_size", "unused")]
-    assert rma.carrier_name == "Sandbox Parcel" and rma.tracking_number and rma.label_url.endswith("/label")
+    assert rma.carrier_name == "Sandbox Parcel" and rma.tracking_number
+    assert f"/labels/{rma.id}.pdf?expires=" in rma.label_url
+    assert requests.get(rma.label_url, timeout=5).headers["Content-Type"] == "application/pdf"  # no key needed
     assert rma.refund == Refund("awaiting_return", Money(Decimal("59.00"), "EUR"))
     assert run(fresh_shop.create_return("100241", [TEE], idempotency_key=key)) == rma
     assert run(fresh_shop.get_return("RMA-100241-1")) == rma

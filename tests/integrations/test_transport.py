@@ -15,6 +15,7 @@ from integrations.errors import (
     Conflict,
     InvalidRequest,
     NotFound,
+    RateLimited,
     ServiceUnavailable,
 )
 from integrations.transport import HttpTransport, Timeouts, correlation_id
@@ -60,6 +61,52 @@ def test_validation_fields_are_kept(httpserver: HTTPServer):
     with pytest.raises(InvalidRequest) as raised:
         asyncio.run(transport(httpserver.url_for("")).post("/x", {"email": "nope"}))
     assert raised.value.fields == {"email": "invalid"}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "code"),
+    [
+        (409, {"error": {"type": "order_cancelled", "message": "Order 100237 is cancelled."}}, Conflict,
+         "order_cancelled"),
+        (422, {"error": {"type": "return_refused", "message": "no", "fields": {"items[0]": "not_returnable"}}},
+         InvalidRequest, "return_refused"),
+        (400, {"status": "error", "message": "Property values were not valid", "correlationId": "c-1",
+               "category": "VALIDATION_ERROR"}, InvalidRequest, "VALIDATION_ERROR"),
+        (404, {"status": "error", "message": "Object not found.", "category": "OBJECT_NOT_FOUND"}, NotFound,
+         "OBJECT_NOT_FOUND"),
+        (429, {"status": "error", "message": "You have reached your secondly limit.", "category": "RATE_LIMITS"},
+         RateLimited, "RATE_LIMITS"),
+        (404, {"code": "woocommerce_rest_shop_order_invalid_id", "message": "Invalid ID.", "data": {"status": 404}},
+         NotFound, "woocommerce_rest_shop_order_invalid_id"),
+        (401, {"code": "woocommerce_rest_cannot_view", "message": "Sorry, you cannot list resources."},
+         AuthenticationFailed, "woocommerce_rest_cannot_view"),
+        (401, {"errors": "[API] Invalid API key or access token"}, AuthenticationFailed, None),  # Shopify names none
+        (500, {"error": {"message": "no type"}}, ServiceUnavailable, None),
+        (400, {"code": 42, "message": "a code that is no name"}, InvalidRequest, None),
+        (400, ["not", "an", "object"], InvalidRequest, None),
+    ],
+)
+def test_the_platforms_error_code_is_kept(httpserver: HTTPServer, status, body, error, code):
+    httpserver.expect_request("/x").respond_with_json(body, status=status)
+    with pytest.raises(error) as raised:
+        asyncio.run(transport(httpserver.url_for("")).get("/x"))
+    assert raised.value.code == code
+
+
+def test_an_html_error_page_has_no_code(httpserver: HTTPServer):
+    httpserver.expect_request("/x").respond_with_data("<h1>Not Found</h1>", status=404, content_type="text/html")
+    with pytest.raises(NotFound) as raised:
+        asyncio.run(transport(httpserver.url_for("")).get("/x"))
+    assert raised.value.code is None
+
+
+def test_fields_and_code_are_both_kept(httpserver: HTTPServer):
+    httpserver.expect_request("/x").respond_with_json(
+        {"error": {"type": "validation_failed", "message": "bad", "fields": {"email": "invalid"}}}, status=422
+    )
+    with pytest.raises(InvalidRequest) as raised:
+        asyncio.run(transport(httpserver.url_for("")).post("/x", {"email": "nope"}))
+    assert (raised.value.fields, raised.value.code) == ({"email": "invalid"}, "validation_failed")
 
 
 @pytest.mark.parametrize(
