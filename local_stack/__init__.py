@@ -48,7 +48,8 @@ class Stack:
     # The sandbox signs its webhooks with this; the receiver in the action server checks them.
     webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     # Guards Rasa's HTTP API, which the webhook receiver uses to tell conversations the shop's news.
-    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Hex, because a token starting with "-" would be read as an option on Rasa's command line.
+    rasa_token: str = field(default_factory=lambda: secrets.token_hex(24))
     # Settings for the action server beyond the sandbox's: another e-shop or CRM (ESHOP_PLATFORM=shopify...).
     platform_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
