@@ -49,6 +49,11 @@ def record_interaction_later(*, email: str, **details) -> None:
     _run_in_background(write)
 
 
+def record_case_later(**ticket) -> None:
+    """Open a case after the reply (CRM.create_ticket's keywords), for cases nobody waits for the number of."""
+    _run_in_background(outbox().submit("ticket", ticket, ticket["idempotency_key"]))
+
+
 async def open_ticket(**ticket) -> Outcome:
     """Open a case now if the CRM answers (CRM.create_ticket's keywords); otherwise it is kept and sent later."""
     _keep_redelivering()

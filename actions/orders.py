@@ -22,14 +22,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.backends import bind_conversation, conversation_ref, eshop, turn_ref
 from actions.crm_log import record_interaction_later
-from actions.user_input import login_code_in, normalized_email, normalized_order_number
-from integrations.errors import IntegrationError, InvalidRequest, NotFound
+from actions.csat import resolved
+from actions.user_input import login_code_in
+from actions.verification import check_ownership, email_slot, first, order_number_slot, owned_order, proven
+from integrations.errors import IntegrationError
 from integrations.models import Order, OrderStatus, Shipment
 from webhooks.conversations import email_hash, remember_conversation
 
 logger = logging.getLogger(__name__)
-
-MAX_LOOKUP_ATTEMPTS = 3
 
 FAILURE_RESPONSES = {
     "unavailable": "utter_backend_unavailable",
@@ -65,19 +65,17 @@ class ValidateOrderLookupForm(FormValidationAction):
         events = await super().get_validation_events(dispatcher, tracker, domain)
         tracker.add_slots(events)
         events += _refuse_login_code_if_unsupported(dispatcher, tracker)
-        return events + await self._check_order_belongs_to_email(dispatcher, tracker)
+        ownership, _ = await check_ownership(dispatcher, tracker, "lookup_failure")
+        return events + ownership
 
     def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        email = normalized_email(_first(value))
-        if not email:
-            dispatcher.utter_message(response="utter_invalid_email")
-            return {"email": None}
+        slots = email_slot(value, dispatcher)
         proven_email = tracker.get_slot("login_code_sent_to")
-        if proven_email and proven_email != email:
-            return {"email": email, "verified_customer_id": None}
-        return {"email": email}
+        if slots["email"] and proven_email and proven_email != slots["email"]:
+            slots["verified_customer_id"] = None
+        return slots
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -85,15 +83,12 @@ class ValidateOrderLookupForm(FormValidationAction):
         if tracker.get_slot("requested_slot") == "login_code":
             # A typed code also looks like an order number to the NLU.
             return {"order_id": None}
-        number = normalized_order_number(_first(value))
-        if not number:
-            dispatcher.utter_message(response="utter_invalid_order_id")
-        return {"order_id": number}
+        return order_number_slot(value, dispatcher)
 
     async def validate_login_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        code = login_code_in(_first(value))
+        code = login_code_in(first(value))
         if not code:
             dispatcher.utter_message(response="utter_login_code_malformed")
             return {"login_code": None}
@@ -110,28 +105,6 @@ class ValidateOrderLookupForm(FormValidationAction):
         elif len(orders) == 1:
             slots["order_id"] = orders[0].number
         return slots
-
-    async def _check_order_belongs_to_email(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> list[EventType]:
-        email, number = tracker.get_slot("email"), tracker.get_slot("order_id")
-        given_now = {"email", "order_id"} & tracker.slots_to_validate().keys()
-        if not (email and number and given_now) or tracker.get_slot("lookup_failure"):
-            return []
-        try:
-            order = await eshop().get_order(number)
-        except (NotFound, InvalidRequest):
-            order = None
-        except IntegrationError:
-            return [SlotSet("lookup_failure", "unavailable")]
-        if order and order.belongs_to(email):
-            return []
-        attempts = (tracker.get_slot("lookup_attempts") or 0) + 1
-        events = [SlotSet("order_id", None), SlotSet("lookup_attempts", attempts)]
-        if attempts >= MAX_LOOKUP_ATTEMPTS:
-            return events + [SlotSet("lookup_failure", "too_many_attempts")]
-        dispatcher.utter_message(response="utter_order_not_found_for_email", order_number=number, email=email)
-        return events
 
 
 class ActionAskOrderId(Action):
@@ -187,19 +160,18 @@ class ActionShowOrderStatus(Action):
         if failure:
             return reset + _explain_failure(dispatcher, tracker, failure)
         try:
-            order = await eshop().get_order(number) if number else None
-        except (NotFound, InvalidRequest):
-            order = None
+            order = await owned_order(email, number) if number and email else None
         except IntegrationError:
             return reset + _explain_failure(dispatcher, tracker, "unavailable")
-        if not (order and email and order.belongs_to(email)):
+        if not order:
             dispatcher.utter_message(response="utter_order_not_found_for_email", order_number=number, email=email)
             return reset
         for message in status_messages(order):
             dispatcher.utter_message(**message)
         _log_lookup(tracker, f"Asked where order #{order.number} is; told it is {order.status.value}.", "answered")
         await _follow_news_of(tracker, order)
-        return reset
+        # Kept, so that "can I cancel it?" right after needs no second proof.
+        return reset + proven(order.number, email) + resolved("order_status")
 
 
 def status_messages(order: Order) -> list[dict[str, Any]]:
@@ -311,8 +283,3 @@ def _failed_code_attempt(dispatcher: CollectingDispatcher, attempts_left: int) -
 def _stop_lookup(failure: str) -> list[EventType]:
     """End the form at once; action_show_order_status then explains and offers a human."""
     return [SlotSet("lookup_failure", failure), SlotSet("requested_slot", None), ActiveLoop(None)]
-
-
-def _first(value: Any) -> Any:
-    # Two extractors can find the same entity; the slot then holds a list.
-    return value[0] if isinstance(value, list) and value else value

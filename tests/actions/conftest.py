@@ -48,6 +48,16 @@ def shop(monkeypatch, sandbox_server):
 
 
 @pytest.fixture
+def fresh_shop(monkeypatch, launch_sandbox):
+    """A sandbox of its own, for tests that change orders: the shared one stays as seeded."""
+    server = launch_sandbox()
+    _use_backend(monkeypatch, server.base_url, server.api_key)
+    yield server
+    backends.eshop.cache_clear()
+    backends.crm.cache_clear()
+
+
+@pytest.fixture
 def shop_down(monkeypatch):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))  # bound, never listening: connection refused

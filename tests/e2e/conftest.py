@@ -13,23 +13,28 @@ from local_stack import REPO, Ports, Stack
 MODEL = REPO / "models" / "commerce-assistant.tar.gz"
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):
+def new_stack(work: Path, **options) -> Stack:
+    """The three servers on free ports, their databases and logs under `work`; `options` as Stack's."""
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` first (make test does)")
-    work = tmp_path_factory.mktemp("stack")
     ports = Ports.free()
     endpoints = work / "endpoints.yml"
     # In-memory tracker store: each test run starts with no conversations.
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{ports.actions}/webhook"\n')
-    running = Stack(
+    return Stack(
         ports=ports,
         log_dir=work / "logs",
         endpoints=endpoints,
         model=MODEL,
         sandbox_database_url=f"sqlite:///{work / 'sandbox.db'}",
         state_database_url=f"sqlite:///{work / 'state.db'}",
+        **options,
     )
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    running = new_stack(tmp_path_factory.mktemp("stack"))
     try:
         running.start()
         yield running

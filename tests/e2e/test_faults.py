@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integrations.outbox import OutboxRow, outbox_engine
-from local_stack import Ports, Stack, free_port
-from tests.e2e.conftest import MODEL, Chat
+from local_stack import Stack, free_port
+from tests.e2e.conftest import Chat, new_stack
 from tests.fakes.fault_proxy import FAULTS, PASS, FaultProxy
 
 pytestmark = pytest.mark.e2e
@@ -31,18 +31,10 @@ EMAIL = "anna.schmidt@example.com"
 
 @pytest.fixture(scope="module")
 def proxy_and_stack(tmp_path_factory):
-    work = tmp_path_factory.mktemp("faults")
-    ports = Ports.free()
-    proxy = FaultProxy(f"http://127.0.0.1:{ports.sandbox}", free_port())
+    stack = new_stack(tmp_path_factory.mktemp("faults"))
+    proxy = FaultProxy(stack.sandbox_url, free_port())
+    stack.actions_backend_url = proxy.url
     proxy.start()
-    endpoints = work / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{ports.actions}/webhook"\n')
-    stack = Stack(
-        ports=ports, log_dir=work / "logs", endpoints=endpoints, model=MODEL,
-        sandbox_database_url=f"sqlite:///{work / 'sandbox.db'}",
-        state_database_url=f"sqlite:///{work / 'state.db'}",
-        actions_backend_url=proxy.url,
-    )
     try:
         stack.start()
         yield proxy, stack

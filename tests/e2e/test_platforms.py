@@ -15,8 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from local_stack import Ports, Stack
-from tests.e2e.conftest import MODEL, Chat
+from tests.e2e.conftest import Chat, new_stack
 from tests.fakes import shopify, woocommerce
 from tests.fakes.hubspot import FakeHubSpot
 
@@ -88,25 +87,11 @@ def start_eshop(platform: str):
 
 @pytest.fixture(scope="module", params=["sandbox", "shopify", "woocommerce"])
 def platform_stack(request, tmp_path_factory):
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run `make train` first (make test does)")
-    work = tmp_path_factory.mktemp(request.param)
-    ports = Ports.free()
-    endpoints = work / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{ports.actions}/webhook"\n')
     eshop, eshop_settings = start_eshop(request.param)
     hubspot = FakeHubSpot()
     hubspot.start()
     crm_settings = {"CRM_PLATFORM": "hubspot", "HUBSPOT_ACCESS_TOKEN": hubspot.token, "HUBSPOT_BASE_URL": hubspot.base_url}
-    running = Stack(
-        ports=ports,
-        log_dir=work / "logs",
-        endpoints=endpoints,
-        model=MODEL,
-        sandbox_database_url=f"sqlite:///{work / 'sandbox.db'}",
-        state_database_url=f"sqlite:///{work / 'state.db'}",
-        platform_env={**eshop_settings, **crm_settings},
-    )
+    running = new_stack(tmp_path_factory.mktemp(request.param), platform_env={**eshop_settings, **crm_settings})
     try:
         running.start()
         yield running, hubspot

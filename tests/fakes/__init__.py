@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Iterator, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 THROTTLE, ERROR_500, MALFORMED, HTML, SLOW = "throttle", "error_500", "malformed", "html", "slow"
@@ -103,6 +104,19 @@ class FakePlatform:
         if mode == MALFORMED:
             return Reply(200, reply.body[: len(reply.body) // 2], reply.headers)
         return reply
+
+
+F = TypeVar("F", bound=FakePlatform)
+
+
+@contextmanager
+def running(fake: F) -> Iterator[F]:
+    """The fake, started; stopped on exit."""
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
 
 
 def serve_until_terminated(fake: FakePlatform, details: dict[str, str]) -> None:

@@ -36,12 +36,11 @@ import secrets
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, ContextManager
 
-from tests.fakes import FakePlatform, Reply, Request, json_reply, serve_until_terminated
+from tests.fakes import FakePlatform, Reply, Request, json_reply, running, serve_until_terminated
 
 OBJECTS_PATH = "/crm/v3/objects/"
 IDEMPOTENCY_PROPERTY = "chatbot_idempotency_key"
@@ -458,17 +457,11 @@ def _holds(value: str | None, f: dict) -> bool:
     return equal if operator == "EQ" else not equal
 
 
-@contextmanager
-def running_hubspot_fake(**options: Any) -> Iterator[FakeHubSpot]:
+def running_hubspot_fake(**options: Any) -> ContextManager[FakeHubSpot]:
     """A started fake (keywords as FakeHubSpot's): `.base_url`, `.token`, `.requests`, `.misbehave(mode)`.
 
     Stopped on exit."""
-    fake = FakeHubSpot(**options)
-    fake.start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
+    return running(FakeHubSpot(**options))
 
 
 def main() -> None:

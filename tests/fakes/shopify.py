@@ -20,11 +20,10 @@ import re
 import secrets
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, NoReturn
+from typing import Any, ContextManager, NoReturn
 
-from tests.fakes import FakePlatform, Reply, Request, json_reply, serve_until_terminated
+from tests.fakes import FakePlatform, Reply, Request, json_reply, running, serve_until_terminated
 
 API_VERSION = "2024-10"
 GRAPHQL_PATH = f"/admin/api/{API_VERSION}/graphql.json"
@@ -649,16 +648,10 @@ def _objects_in(data: Any) -> int:
     return 0
 
 
-@contextmanager
 def running_shopify_fake(orders: tuple[dict, ...] | list[dict] = DEMO_ORDERS, *, token: str | None = None,
-                         scopes: frozenset[str] = ALL_SCOPES) -> Iterator[ShopifyFake]:
+                         scopes: frozenset[str] = ALL_SCOPES) -> ContextManager[ShopifyFake]:
     """A started fake: `.base_url`, `.token`, `.requests`, `.misbehave(mode)`; stopped on exit."""
-    fake = ShopifyFake(orders, token=token, scopes=scopes)
-    fake.start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
+    return running(ShopifyFake(orders, token=token, scopes=scopes))
 
 
 def main() -> None:

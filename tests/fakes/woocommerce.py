@@ -17,10 +17,9 @@ import binascii
 import math
 import re
 import secrets
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, ContextManager
 
-from tests.fakes import FakePlatform, Reply, Request, json_reply, serve_until_terminated
+from tests.fakes import FakePlatform, Reply, Request, json_reply, running, serve_until_terminated
 
 ORDERS = re.compile(r"/wp-json/wc/v3/orders/?")
 ORDER = re.compile(r"/wp-json/wc/v3/orders/(\d+)/?")
@@ -208,17 +207,11 @@ def _invalid_list_params(query: dict[str, str]) -> dict[str, str]:
     return invalid
 
 
-@contextmanager
 def running_woocommerce_fake(orders: tuple[dict, ...] | list[dict] = DEMO_ORDERS,
                              trackings: dict[int, list[dict]] | None = None, *, consumer_key: str | None = None,
-                             consumer_secret: str | None = None) -> Iterator[WooCommerceFake]:
+                             consumer_secret: str | None = None) -> ContextManager[WooCommerceFake]:
     """A started fake: `.base_url`, `.consumer_key`, `.consumer_secret`, `.requests`, `.misbehave(mode)`."""
-    fake = WooCommerceFake(orders, trackings, consumer_key=consumer_key, consumer_secret=consumer_secret)
-    fake.start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
+    return running(WooCommerceFake(orders, trackings, consumer_key=consumer_key, consumer_secret=consumer_secret))
 
 
 def main() -> None:
