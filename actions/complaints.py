@@ -24,7 +24,7 @@ from actions.crm_log import open_ticket
 from actions.form_answers import answer_or_reprompt, attempt_failed, button, order_snapshot
 from actions.handover import transcript
 from actions.orders import day_name
-from actions.user_input import choice_in
+from actions.user_input import choice_in, chosen
 from actions.verification import MAX_LOOKUP_ATTEMPTS, first
 from integrations.errors import IntegrationError, NotFound
 from integrations.outbox import DELIVERED, PENDING
@@ -63,7 +63,7 @@ class ComplaintSlots:
 
     def validate_complaint_kind(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> dict[str, Any]:
-        kind = value if value in COMPLAINT_KINDS else choice_in(first(value), COMPLAINT_KINDS)
+        kind = chosen(value, COMPLAINT_KINDS)
         return answer_or_reprompt(dispatcher, tracker, "complaint_kind", kind, "utter_complaint_kind_unclear")
 
     def validate_complaint_details(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -36,7 +36,7 @@ from actions.complaints import (
 from actions.csat import resolved
 from actions.form_answers import answer_or_reprompt, attempt_failed, button, order_snapshot
 from actions.orders import day_name
-from actions.user_input import address_in, choice_in, date_in
+from actions.user_input import address_in, chosen, date_in
 from actions.verification import check_ownership, email_slot, first, is_proven, order_number_slot
 from integrations.errors import IntegrationError, InvalidRequest, Refused, Unsupported
 from integrations.models import (
@@ -116,6 +116,8 @@ REFUSALS = {
     "unavailable": "utter_backend_unavailable",
     "too_many_attempts": "utter_service_attempts_exhausted",
 }
+# How a request ended; the rules branch on it (a person is offered after NEEDS_HUMAN).
+DONE, REFUSED, NEEDS_HUMAN = "done", "refused", "needs_human"
 # After these the customer needs a person; the others come with their own next step.
 OFFER_HUMAN_AFTER = {"unsupported", "unavailable", "too_many_attempts", "outside_return_window",
                      "condition_not_accepted", "order_already_shipped"}
@@ -165,7 +167,7 @@ class ValidateServiceRequestForm(ComplaintSlots, FormValidationAction):
 
     def validate_delivery_change(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> dict[str, Any]:
-        kind = value if value in DELIVERY_CHANGES else choice_in(first(value), DELIVERY_CHANGES)
+        kind = chosen(value, DELIVERY_CHANGES)
         return answer_or_reprompt(dispatcher, tracker, "delivery_change", kind, UNCLEAR["delivery_change"])
 
     def validate_new_address(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -200,12 +202,12 @@ class ValidateServiceRequestForm(ComplaintSlots, FormValidationAction):
 
     def validate_return_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> dict[str, Any]:
-        reason = value if value in RETURN_REASONS else choice_in(first(value), RETURN_REASONS)
+        reason = chosen(value, RETURN_REASONS)
         return answer_or_reprompt(dispatcher, tracker, "return_reason", reason, UNCLEAR["return_reason"])
 
     def validate_return_condition(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> dict[str, Any]:
-        condition = value if value in CONDITIONS else choice_in(first(value), CONDITIONS)
+        condition = chosen(value, CONDITIONS)
         return answer_or_reprompt(dispatcher, tracker, "return_condition", condition, UNCLEAR["return_condition"])
 
 
@@ -265,7 +267,7 @@ class ActionSubmitServiceRequest(Action):
         try:
             await carry_out(dispatcher, tracker)
             # A complaint is passed to a colleague, not solved: no rating is asked for it yet.
-            return reset + ([] if service == COMPLAINT else resolved(service))
+            return reset + [SlotSet("service_outcome", DONE)] + ([] if service == COMPLAINT else resolved(service))
         except Refused as refused:
             return reset + _explain_refusal(dispatcher, tracker, refused.reason)
         except Unsupported:
@@ -273,7 +275,7 @@ class ActionSubmitServiceRequest(Action):
         except InvalidRequest as invalid:
             logger.info(json.dumps({"event": "service_request_invalid", "service": service, "fields": list(invalid.fields)}))
             dispatcher.utter_message(response="utter_delivery_change_refused_invalid")
-            return reset + [FollowupAction("utter_offer_human")]
+            return reset + [SlotSet("service_outcome", NEEDS_HUMAN)]
         except IntegrationError:
             return reset + _explain_refusal(dispatcher, tracker, "unavailable")
 
@@ -422,9 +424,8 @@ def _explain_refusal(dispatcher: CollectingDispatcher, tracker: Tracker, reason:
     order = order_snapshot(tracker)
     dispatcher.utter_message(response=response, order_number=order.get("number") or tracker.get_slot("order_id"),
                              tracking_url=order.get("tracking_url") or "the link in your shipping email")
-    if reason in OFFER_HUMAN_AFTER:
-        return [FollowupAction("utter_offer_human")]
-    return []
+    # The rules offer a person after NEEDS_HUMAN; the other refusals name their own next step.
+    return [SlotSet("service_outcome", NEEDS_HUMAN if reason in OFFER_HUMAN_AFTER else REFUSED)]
 
 
 def _delivery_day_problem(day: date | None, today: date) -> str | None:

@@ -98,6 +98,12 @@ def date_in(text: str | None, today: date) -> date | None:
     return None
 
 
+def chosen(value: object, choices: dict[str, tuple[str, ...]]) -> str | None:
+    """A button's value as it is, or the choice a typed answer names."""
+    said = value[0] if isinstance(value, list) and value else value
+    return said if said in choices else choice_in(str(said or ""), choices)
+
+
 def choice_in(text: str | None, choices: dict[str, tuple[str, ...]]) -> str | None:
     """The key of the first choice one of whose words (or prefixes of them) the text contains."""
     said = (text or "").casefold()

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from actions.service import ActionAskServiceConfirmed, ActionSubmitServiceRequest, ValidateServiceRequestForm
-from tests.actions.conftest import api, followups, responses, run, tracker
+from tests.actions.conftest import api, responses, run, tracker
 
 ANNA, BEN = "anna.schmidt@example.com", "ben.miller@example.com"
 
@@ -140,7 +140,7 @@ def test_a_cancellation_refused_by_the_shop_is_explained(fresh_shop):
     api(fresh_shop, "POST", "/v1/sandbox/orders/100232/ship", json={"carrier": "dhl", "tracking_number": "JJD1"})
     slots, messages = submit(confirmed)
     assert responses(messages) == ["utter_cancel_refused_shipped"]
-    assert followups(slots) == ["utter_offer_human"]
+    assert slots["service_outcome"] == "needs_human"
 
 
 def test_a_new_address_is_written_to_the_order(fresh_shop):
@@ -167,4 +167,22 @@ def test_the_shop_being_down_gets_an_apology_and_a_person(shop_down):
     slots, messages = validate("cancel", just_set={"email": ANNA, "order_id": "100232"})
     assert slots["service_refusal"] == "unavailable"
     slots, messages = submit({"service": "cancel", "email": ANNA, "order_id": "100232", "service_refusal": "unavailable"})
-    assert responses(messages) == ["utter_backend_unavailable"] and followups(slots) == ["utter_offer_human"]
+    assert responses(messages) == ["utter_backend_unavailable"] and slots["service_outcome"] == "needs_human"
+
+
+def test_a_return_sent_twice_opens_one_rma(fresh_shop):
+    form = proven("return", ANNA, "100235")
+    returnable = json.loads(form["returnable"])
+    confirmed = {**form, "return_items": ",".join(line["sku"] for line in returnable), "return_reason": "wrong_size",
+                 "return_condition": "unopened", "service_confirmed": True}
+    slots, first_answer = submit(confirmed)
+    _, second_answer = submit(confirmed)
+    assert responses(first_answer) == ["utter_return_created"] and slots["service_outcome"] == "done"
+    assert first_answer[0]["rma_number"] == second_answer[0]["rma_number"]
+    assert "sig=" in first_answer[0]["label_url"]  # a link the customer can open without our key
+    assert len(api(fresh_shop, "GET", "/v1/returns", params={"order_number": "100235"})["data"]) == 1
+
+
+def test_a_refusal_that_needs_a_person_says_so_to_the_rules(shop):
+    slots, messages = submit({**proven("return", BEN, "100240")})
+    assert responses(messages) == ["utter_return_refused_window"] and slots["service_outcome"] == "needs_human"
