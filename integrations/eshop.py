@@ -6,7 +6,16 @@ from abc import ABC, abstractmethod
 from datetime import date
 
 from integrations.errors import Unsupported
-from integrations.models import Address, Cancellation, LoginCodeCheck, Order, ReturnEligibility, ReturnItem, Rma
+from integrations.models import (
+    Address,
+    Cancellation,
+    LoginCodeCheck,
+    Order,
+    PickupPoint,
+    ReturnEligibility,
+    ReturnItem,
+    Rma,
+)
 
 
 class EShop(ABC):
@@ -47,14 +56,28 @@ class EShop(ABC):
     # refusals, and the flow offers a person instead. Refusals by the shop's rules raise Refused.
 
     async def change_delivery(
-        self, number: str, *, address: Address | None = None, delivery_date: date | None = None, idempotency_key: str
+        self,
+        number: str,
+        *,
+        address: Address | None = None,
+        delivery_date: date | None = None,
+        pickup_point_id: str | None = None,
+        idempotency_key: str,
     ) -> Order:
-        """A new shipping address and/or delivery day while the order is still in the warehouse; the updated order.
+        """A new shipping address or pickup point and/or delivery day while the order is still in the warehouse.
 
-        Raises Refused (order_already_shipped, order_cancelled), InvalidRequest (an address or day the shop
-        cannot deliver to, named in `fields`), NotFound.
+        Give `address` or `pickup_point_id` (one of `pickup_points`), not both; the updated order, whose
+        `pickup_point_id` says where it now goes. Raises Refused (order_already_shipped, order_cancelled),
+        InvalidRequest (an address, pickup point or day the shop cannot deliver to, named in `fields`), NotFound.
         """
         raise self._unsupported("delivery changes")
+
+    async def pickup_points(self, country: str, postal_code: str, limit: int = 3) -> list[PickupPoint]:
+        """The country's pickup points nearest the postcode, nearest first.
+
+        Raises InvalidRequest (fields["country"]) for a country the shop does not deliver to.
+        """
+        raise self._unsupported("pickup points")
 
     async def cancel_order(self, number: str, *, reason: str, idempotency_key: str) -> Cancellation:
         """Cancel an order still in the warehouse; a paid one is refunded. The same key repeats the same answer.

@@ -105,6 +105,17 @@ class Address:
 
 
 @dataclass(frozen=True)
+class PickupPoint:
+    """A parcel shop or locker an order still in the warehouse can be sent to instead of the customer's address."""
+
+    id: str
+    name: str
+    carrier_name: str
+    address: Address  # its name is the point's name
+    opening_hours: str
+
+
+@dataclass(frozen=True)
 class Order:
     number: str
     status: OrderStatus
@@ -119,6 +130,7 @@ class Order:
     refund_status: str | None = None
     shipping_address: Address | None = None  # None where the adapter does not read it yet
     requested_delivery_date: date | None = None
+    pickup_point_id: str | None = None  # set when the order goes to a pickup point (then its shipping_address)
 
     def belongs_to(self, email: str) -> bool:
         return self.email.strip().casefold() == email.strip().casefold()

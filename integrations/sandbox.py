@@ -22,6 +22,7 @@ from integrations.models import (
     Order,
     OrderLine,
     OrderStatus,
+    PickupPoint,
     Refund,
     ReturnableLine,
     ReturnEligibility,
@@ -63,14 +64,26 @@ class SandboxEShop(EShop):
         return self._http.invalidate_cache("/v1/products")
 
     async def change_delivery(
-        self, number: str, *, address: Address | None = None, delivery_date: date | None = None, idempotency_key: str
+        self,
+        number: str,
+        *,
+        address: Address | None = None,
+        delivery_date: date | None = None,
+        pickup_point_id: str | None = None,
+        idempotency_key: str,
     ) -> Order:
         body = {
             "address": _address_body(address) if address else None,
+            "pickup_point_id": pickup_point_id,
             "delivery_date": delivery_date.isoformat() if delivery_date else None,
         }
         data = await self._change_order(number, "delivery-change", _without_none(body), idempotency_key)
         return _translated(_order, data)
+
+    async def pickup_points(self, country: str, postal_code: str, limit: int = 3) -> list[PickupPoint]:
+        params = {"country": country, "postal_code": postal_code, "limit": limit}
+        page = await self._http.get("/v1/pickup-points", params)
+        return [_translated(_pickup_point, item) for item in page["data"]]
 
     async def cancel_order(self, number: str, *, reason: str, idempotency_key: str) -> Cancellation:
         data = await self._change_order(number, "cancellation", {"reason": reason}, idempotency_key)
@@ -247,6 +260,24 @@ def _order(data: dict) -> Order:
         refund_status=refund.get("status"),
         shipping_address=_address(data.get("shipping_address")),
         requested_delivery_date=_date(data.get("requested_delivery_date")),
+        pickup_point_id=data.get("pickup_point_id"),
+    )
+
+
+def _pickup_point(data: dict) -> PickupPoint:
+    address = data["address"]
+    return PickupPoint(
+        id=data["id"],
+        name=data["name"],
+        carrier_name=data["carrier"]["name"],
+        address=Address(
+            name=data["name"],
+            line1=address["line1"],
+            postal_code=address["postal_code"],
+            city=address["city"],
+            country=address["country"],
+        ),
+        opening_hours=data.get("opening_hours") or "",
     )
 
 

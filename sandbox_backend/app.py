@@ -60,6 +60,7 @@ TICKET_STATUSES = ("open", "pending", "solved")
 MAX_ATTACHMENTS, MAX_LINK_LENGTH = 10, 500
 LONG_TEXT = 20_000  # for Text columns, which have no length of their own
 MAX_DELIVERY_DAYS_AHEAD = 30
+DEFAULT_PICKUP_POINTS, MAX_PICKUP_POINTS = 3, 20
 MAX_BODY_BYTES = 1_000_000
 TRANSACTION_ATTEMPTS = 5
 
@@ -279,8 +280,19 @@ def _add_service_routes(app: Sanic, db, create, links: LabelLinks) -> None:
     @app.post("/v1/orders/<number:str>/delivery-change")
     async def change_delivery(request: Request, number: str):
         _check_order_number(number)
-        address, delivery_date = _delivery_change(inputs.json_object(request))
-        return await create(request, lambda s: (200, store.change_delivery(s, number, address, delivery_date)))
+        address, delivery_date, pickup_point_id = _delivery_change(inputs.json_object(request))
+        return await create(request, lambda s: (200, store.change_delivery(
+            s, number, address, delivery_date, pickup_point_id)))
+
+    @app.get("/v1/pickup-points")
+    async def list_pickup_points(request: Request):
+        country = (request.args.get("country") or "").strip().upper()
+        if country not in store.shipping_countries():
+            raise ValidationFailed("Give the country (ISO 3166-1 alpha-2) of a place the shop delivers to.",
+                                   {"country": f"one of {', '.join(store.shipping_countries())}"})
+        postal_code = inputs.query_string(request, "postal_code")
+        limit = _pickup_point_limit(request)
+        return json_response({"data": await db(lambda s: store.list_pickup_points(s, country, postal_code, limit))})
 
     @app.post("/v1/orders/<number:str>/cancellation")
     async def cancel_order(request: Request, number: str):
@@ -501,18 +513,33 @@ def _date(body: dict, name: str, required: bool = True) -> date | None:
         raise ValidationFailed(f"'{name}' must be a date like 2026-11-20.", {name: "a date, YYYY-MM-DD"}) from None
 
 
-def _delivery_change(body: dict) -> tuple[dict | None, date | None]:
-    """The new address and/or delivery day; the problems of both named at once."""
-    if body.get("address") is None and body.get("delivery_date") in (None, ""):
-        raise ValidationFailed("Give a new address, a delivery date, or both.",
-                               {"address": "address or delivery_date is required"})
+def _delivery_change(body: dict) -> tuple[dict | None, date | None, str | None]:
+    """The new address or pickup point and/or delivery day; the problems of all named at once."""
+    if body.get("address") is None and body.get("pickup_point_id") is None \
+            and body.get("delivery_date") in (None, ""):
+        raise ValidationFailed("Give a new address or pickup point, a delivery date, or both.",
+                               {"address": "address, pickup_point_id or delivery_date is required"})
+    if body.get("address") is not None and body.get("pickup_point_id") is not None:
+        raise ValidationFailed("Give either a new address or a pickup point, not both.",
+                               {"address": "not together with pickup_point_id",
+                                "pickup_point_id": "not together with address"})
     problems: dict[str, str] = {}
     address = None if body.get("address") is None else inputs.collect(
         problems, "", lambda: inputs.address(body, "address", store.shipping_countries()))
+    pickup_point_id = inputs.collect(problems, "", lambda: inputs.required_string(
+        body, "pickup_point_id", t.PickupPoint.id.type.length) if body.get("pickup_point_id") is not None else None)
     delivery_date = inputs.collect(problems, "", lambda: _delivery_date(body))
     if problems:
         raise ValidationFailed("The delivery change is not valid.", problems)
-    return address, delivery_date
+    return address, delivery_date, pickup_point_id
+
+
+def _pickup_point_limit(request: Request) -> int:
+    raw_limit = request.args.get("limit", str(DEFAULT_PICKUP_POINTS))
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= MAX_PICKUP_POINTS:
+        raise InvalidRequest(f"'limit' must be a whole number from 1 to {MAX_PICKUP_POINTS}.",
+                             {"limit": f"1..{MAX_PICKUP_POINTS}"})
+    return int(raw_limit)
 
 
 def _delivery_date(body: dict) -> date | None:

@@ -43,6 +43,7 @@ def seed(session: Session, today: date, seed_file: Path = SEED_FILE) -> None:
         return relative_datetime(text, today) if text else None
 
     prices = _seed_catalog(session, data["products"], data["default_return_policy"])
+    _seed_pickup_points(session, data.get("pickup_points", []), data["carriers"])
     for c in data["customers"]:
         session.add(t.Customer(id=c["id"], email=c["email"], first_name=c["first_name"], last_name=c["last_name"],
                                phone=c.get("phone"), created_at=when(c["created_at"]),
@@ -76,6 +77,16 @@ def _seed_catalog(session: Session, products: list[dict], default_return_policy:
                                   options=v["options"], price_cents=prices[sku], currency="EUR", stock=v["stock"]))
     session.flush()
     return prices
+
+
+def _seed_pickup_points(session: Session, points: list[dict], carriers: dict) -> None:
+    for p in points:
+        address = p["address"]
+        session.add(t.PickupPoint(id=p["id"], name=p["name"], carrier_code=p["carrier"],
+                                  carrier_name=carriers[p["carrier"]]["name"], line1=address["line1"],
+                                  postal_code=address["postal_code"], city=address["city"],
+                                  country=address["country"], opening_hours=p["opening_hours"]))
+    session.flush()
 
 
 def _variant_names(session: Session) -> dict[str, tuple[str, str]]:

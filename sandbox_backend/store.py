@@ -188,10 +188,44 @@ RETURN_CARRIER = "Sandbox Parcel"
 REFUND_OF_RETURN = {"open": "awaiting_return", "received": "pending", "refunded": "refunded"}
 
 
-def change_delivery(s: Session, number: str, address: dict | None, delivery_date: date | None) -> dict:
-    """A new shipping address and/or delivery day, while the order is still in the warehouse."""
-    changes = {"shipping_address": address, "requested_delivery_date": delivery_date}
-    return order_json(_change_unshipped_order(s, number, {k: v for k, v in changes.items() if v is not None}))
+def change_delivery(s: Session, number: str, address: dict | None, delivery_date: date | None,
+                    pickup_point_id: str | None = None) -> dict:
+    """A new shipping address (or pickup point) and/or delivery day, while the order is still in the warehouse.
+
+    A pickup point is input: an unknown one is a 422 before the order's state is looked at.
+    """
+    changes: dict[str, Any] = {"requested_delivery_date": delivery_date} if delivery_date else {}
+    if pickup_point_id is not None:
+        point = s.get(t.PickupPoint, pickup_point_id)
+        if point is None:
+            raise ValidationFailed("No pickup point with that id.", {"pickup_point_id": "does not exist"})
+        changes |= {"shipping_address": pickup_address(point), "pickup_point_id": point.id}
+    elif address is not None:
+        changes |= {"shipping_address": address, "pickup_point_id": None}
+    return order_json(_change_unshipped_order(s, number, changes))
+
+
+def list_pickup_points(s: Session, country: str, postal_code: str | None, limit: int) -> list[dict]:
+    """The country's pickup points, nearest first: the longest common postcode prefix, then id (no geo)."""
+    wanted = _postcode_key(postal_code or "")
+
+    def nearness(point: t.PickupPoint) -> tuple[int, str]:
+        have = _postcode_key(point.postal_code)
+        common = next((i for i, (a, b) in enumerate(zip(wanted, have)) if a != b), min(len(wanted), len(have)))
+        return -common, point.id
+
+    points = sorted(s.scalars(select(t.PickupPoint).where(t.PickupPoint.country == country)), key=nearness)
+    return [pickup_point_json(p) for p in points[:limit]]
+
+
+def _postcode_key(postal_code: str) -> str:
+    return "".join(postal_code.upper().split())
+
+
+def pickup_address(point: t.PickupPoint) -> dict:
+    """The shipping address of an order sent to this point."""
+    return {"name": f"{point.name} (pickup)", "line1": point.line1, "line2": "", "postal_code": point.postal_code,
+            "city": point.city, "country": point.country}
 
 
 def cancel_order(s: Session, number: str, reason: str) -> dict:
@@ -686,7 +720,14 @@ def order_json(o: t.Order) -> dict:
         "shipments": [shipment_json(s) for s in o.shipments],
         "cancelled_at": _ts(o.cancelled_at), "cancel_reason": o.cancel_reason,
         "refund": {"status": o.refund_status, "amount": _money(total, o.currency)} if o.refund_status else None,
+        "pickup_point_id": o.pickup_point_id,
     }
+
+
+def pickup_point_json(p: t.PickupPoint) -> dict:
+    return {"id": p.id, "name": p.name, "carrier": {"code": p.carrier_code, "name": p.carrier_name},
+            "address": {"line1": p.line1, "postal_code": p.postal_code, "city": p.city, "country": p.country},
+            "opening_hours": p.opening_hours}
 
 
 def return_json(r: t.Return, label_link: LabelLink) -> dict:

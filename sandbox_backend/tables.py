@@ -64,8 +64,25 @@ class Order(Base):
     cancelled_at = Column(DateTime)
     cancel_reason = Column(String(300))
     refund_status = Column(String(20))
+    # Set when the order goes to a pickup point (its address is then shipping_address); None otherwise.
+    pickup_point_id = Column(ForeignKey("pickup_points.id"))
     lines = relationship("OrderLine", order_by="OrderLine.id", lazy="selectin")
     shipments = relationship("Shipment", order_by="Shipment.id", lazy="selectin")
+
+
+class PickupPoint(Base):
+    """A parcel shop or locker an order can be delivered to instead of the customer's address."""
+
+    __tablename__ = "pickup_points"
+    id = Column(String(40), primary_key=True)
+    name = Column(String(90), nullable=False)
+    carrier_code = Column(String(20), nullable=False)
+    carrier_name = Column(String(80), nullable=False)
+    line1 = Column(String(200), nullable=False)
+    postal_code = Column(String(10), nullable=False)
+    city = Column(String(100), nullable=False)
+    country = Column(String(2), nullable=False, index=True)
+    opening_hours = Column(String(200), nullable=False)
 
 
 class OrderLine(Base):

@@ -22,6 +22,7 @@ from integrations.models import (
     Money,
     Order,
     OrderStatus,
+    PickupPoint,
     Refund,
     ReturnableLine,
     ReturnItem,
@@ -91,6 +92,55 @@ def test_an_address_the_shop_cannot_deliver_to_is_an_invalid_request_naming_the_
         run(seeded_shop.change_delivery("100232", address=Address("Ben", "x", "12345", "London", "GB"),
                                         idempotency_key=new_key()))
     assert refused.value.fields == {"address.postal_code": "not a postcode of GB"}
+
+
+# ---- pickup points
+
+def test_pickup_points_are_typed_and_nearest_first(seeded_shop):
+    points = run(seeded_shop.pickup_points("DE", "10115", limit=2))
+    assert points == [
+        PickupPoint(id="pp_berlin_mitte", name="DHL Packstation 104", carrier_name="DHL",
+                    address=Address(name="DHL Packstation 104", line1="Invalidenstrasse 112", postal_code="10115",
+                                    city="Berlin", country="DE"),
+                    opening_hours="Mo-Su 00:00-24:00"),
+        PickupPoint(id="pp_berlin_kreuzberg", name="DPD Pickup Kiosk Oranienstrasse", carrier_name="DPD",
+                    address=Address(name="DPD Pickup Kiosk Oranienstrasse", line1="Oranienstrasse 40",
+                                    postal_code="10969", city="Berlin", country="DE"),
+                    opening_hours="Mo-Sa 08:00-20:00"),
+    ]
+    assert [p.id for p in run(seeded_shop.pickup_points("GB", "SW1A 2AA"))] == ["pp_london_westminster"]
+
+
+def test_pickup_points_of_a_country_the_shop_does_not_ship_to_are_an_invalid_request(seeded_shop):
+    with pytest.raises(InvalidRequest) as refused:
+        run(seeded_shop.pickup_points("CH", "8001"))
+    assert set(refused.value.fields) == {"country"}
+
+
+def test_a_change_to_a_pickup_point_shows_in_the_order(fresh_shop):
+    assert run(fresh_shop.get_order("100232")).pickup_point_id is None
+    order = run(fresh_shop.change_delivery("100232", pickup_point_id="pp_berlin_mitte", idempotency_key=new_key()))
+    assert order.pickup_point_id == "pp_berlin_mitte" and order.status is OrderStatus.PAID
+    assert order.shipping_address == Address(name="DHL Packstation 104 (pickup)", line1="Invalidenstrasse 112",
+                                              postal_code="10115", city="Berlin", country="DE")
+    assert run(fresh_shop.get_order("100232")) == order
+
+
+def test_an_unknown_pickup_point_or_one_with_an_address_is_an_invalid_request(seeded_shop):
+    with pytest.raises(InvalidRequest) as refused:
+        run(seeded_shop.change_delivery("100232", pickup_point_id="pp_nowhere", idempotency_key=new_key()))
+    assert refused.value.fields == {"pickup_point_id": "does not exist"}
+    with pytest.raises(InvalidRequest) as refused:
+        run(seeded_shop.change_delivery("100232", address=NEW_ADDRESS, pickup_point_id="pp_berlin_mitte",
+                                        idempotency_key=new_key()))
+    assert set(refused.value.fields) == {"address", "pickup_point_id"}
+
+
+def test_a_shipped_order_cannot_go_to_a_pickup_point(seeded_shop):
+    with pytest.raises(Refused) as refused:
+        run(seeded_shop.change_delivery("100234", pickup_point_id="pp_london_westminster",
+                                        idempotency_key=new_key()))
+    assert refused.value.reason == "order_already_shipped"
 
 
 @pytest.mark.parametrize(("number", "reason"), [
@@ -247,6 +297,8 @@ def test_returns_of_unknown_orders_and_numbers_are_not_found(seeded_shop):
 def test_other_platforms_say_unsupported_without_calling_anyone(shop):
     calls = [
         shop.change_delivery("100232", address=NEW_ADDRESS, idempotency_key="k"),
+        shop.change_delivery("100232", pickup_point_id="pp_berlin_mitte", idempotency_key="k"),
+        shop.pickup_points("DE", "10115"),
         shop.cancel_order("100232", reason="x", idempotency_key="k"),
         shop.return_eligibility("100241"),
         shop.create_return("100241", [TEE], idempotency_key="k"),
