@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 CHANGE_DELIVERY, CANCEL, RETURN, RETURN_STATUS = "change_delivery", "cancel", "return", "return_status"
 # Asked after the order is proven, per request; the delivery change asks one of its two.
 REQUEST_SLOTS = {
-    CHANGE_DELIVERY: ("delivery_change", "new_address", "delivery_date"),
+    CHANGE_DELIVERY: ("delivery_change", "new_address", "delivery_date", "pickup_point"),
     CANCEL: (),
     RETURN: ("return_items", "return_reason", "return_condition"),
     RETURN_STATUS: (),
@@ -64,17 +64,22 @@ REQUEST_SLOTS = {
 }
 # Requests that change something are confirmed first; opening a case or looking is not.
 CONFIRMED = {CHANGE_DELIVERY, CANCEL, RETURN}
-ANSWERS = ("delivery_change", "new_address", "delivery_date", "return_items", "return_reason", "return_condition",
+ANSWERS = ("delivery_change", "new_address", "delivery_date", "pickup_point", "return_items", "return_reason", "return_condition",
            *COMPLAINT_SLOTS, "case_number")
 ALL_REQUEST_SLOTS = (*ANSWERS, "service_confirmed")
 # What the form keeps between turns; all of it is forgotten once the request is done.
 FORM_STATE = ("service", "order_id", "service_refusal", "service_checked", "service_order", "service_case", "returnable",
+              "pickup_options",
               "lookup_attempts", *ALL_REQUEST_SLOTS)
 IN_WAREHOUSE = {OrderStatus.PENDING, OrderStatus.PAID}
 MAX_DAYS_AHEAD = 30
 ALL_ITEMS = "all"
 
-DELIVERY_CHANGES = {"address": ("address", "adress", "street", "moved", "house", "flat", "deliver to", "send it to"),
+# The question each kind of delivery change asks.
+DELIVERY_QUESTIONS = {"address": "new_address", "date": "delivery_date", "pickup": "pickup_point"}
+DELIVERY_CHANGES = {"pickup": ("pickup", "pick up", "pick it up", "parcel shop", "packstation", "locker", "collect",
+                               "post office"),
+                    "address": ("address", "adress", "street", "moved", "house", "flat", "deliver to", "send it to"),
                     "date": ("date", "day", "later", "earlier", "when", "time", "week", "holiday", "away")}
 RETURN_REASONS = {
     ReturnReason.WRONG_SIZE.value: ("size", "fit", "small", "big", "large", "tight", "loose"),
@@ -139,7 +144,9 @@ class ValidateServiceRequestForm(ComplaintSlots, FormValidationAction):
         service = _service(tracker)
         asked = list(REQUEST_SLOTS[service])
         if service == CHANGE_DELIVERY:
-            asked.remove("delivery_date" if tracker.get_slot("delivery_change") == "address" else "new_address")
+            # Until the customer says what to change, the day is the next question after that one.
+            wanted = DELIVERY_QUESTIONS.get(tracker.get_slot("delivery_change"), "delivery_date")
+            asked = [slot for slot in asked if slot not in DELIVERY_QUESTIONS.values() or slot == wanted]
         if service == CASE_STATUS:
             return ["email", *asked]
         confirm = ["service_confirmed"] if service in CONFIRMED else []
@@ -165,10 +172,22 @@ class ValidateServiceRequestForm(ComplaintSlots, FormValidationAction):
                           domain: DomainDict) -> dict[str, Any]:
         return order_number_slot(value, dispatcher)
 
-    def validate_delivery_change(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> dict[str, Any]:
+    async def validate_delivery_change(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                       domain: DomainDict) -> dict[str, Any]:
         kind = chosen(value, DELIVERY_CHANGES)
+        if kind == "pickup":
+            return await _offer_pickup_points(dispatcher, tracker)
         return answer_or_reprompt(dispatcher, tracker, "delivery_change", kind, UNCLEAR["delivery_change"])
+
+    def validate_pickup_point(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: DomainDict) -> dict[str, Any]:
+        said = str(first(value) or "").casefold()
+        options = _pickup_options(tracker)
+        picked = [point for point in options if point["id"] == said or _names_point(said, point)]
+        if len(picked) != 1:
+            dispatcher.utter_message(response="utter_pickup_point_unclear")
+            return attempt_failed(tracker, "pickup_point")
+        return {"pickup_point": picked[0]["id"]}
 
     def validate_new_address(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> dict[str, Any]:
@@ -226,6 +245,18 @@ class ActionAskReturnItems(Action):
         return []
 
 
+class ActionAskPickupPoint(Action):
+    """Offers the pickup points nearest the order's address as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_pickup_point"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        buttons = [button(point["label"], "pickup_point", point["id"]) for point in _pickup_options(tracker)]
+        dispatcher.utter_message(response="utter_ask_pickup_point", buttons=buttons)
+        return []
+
+
 class ActionAskServiceConfirmed(Action):
     """Says exactly what will happen, in the customer's terms, before anything is changed."""
 
@@ -241,6 +272,8 @@ class ActionAskServiceConfirmed(Action):
             values["total"] = order["total"]
         elif service == CHANGE_DELIVERY and tracker.get_slot("delivery_change") == "address":
             response, values["address"] = "utter_confirm_new_address", _one_line(json.loads(tracker.get_slot("new_address")))
+        elif service == CHANGE_DELIVERY and tracker.get_slot("delivery_change") == "pickup":
+            response, values["pickup_point"] = "utter_confirm_pickup_point", _picked_point(tracker)["label"]
         elif service == CHANGE_DELIVERY:
             response, values["delivery_date"] = "utter_confirm_delivery_date", _day(tracker.get_slot("delivery_date"))
         else:
@@ -369,6 +402,12 @@ async def _change_delivery(dispatcher: CollectingDispatcher, tracker: Tracker) -
                                  address=_one_line(json.loads(tracker.get_slot("new_address"))))
         _log(tracker, "change_delivery", f"Changed the delivery address of order #{number}.", "address_changed")
         return
+    if tracker.get_slot("delivery_change") == "pickup":
+        point = _picked_point(tracker)
+        await eshop().change_delivery(number, pickup_point_id=point["id"], idempotency_key=_idempotency_key(tracker, "pickup"))
+        dispatcher.utter_message(response="utter_delivery_pickup_changed", order_number=number, pickup_point=point["label"])
+        _log(tracker, "change_delivery", f"Order #{number} now goes to pickup point {point['id']}.", "pickup_point_chosen")
+        return
     day = date.fromisoformat(tracker.get_slot("delivery_date"))
     await eshop().change_delivery(number, delivery_date=day, idempotency_key=_idempotency_key(tracker, "date"))
     dispatcher.utter_message(response="utter_delivery_date_changed", order_number=number, delivery_date=day_name(day))
@@ -428,6 +467,34 @@ def _explain_refusal(dispatcher: CollectingDispatcher, tracker: Tracker, reason:
     return [SlotSet("service_outcome", NEEDS_HUMAN if reason in OFFER_HUMAN_AFTER else REFUSED)]
 
 
+async def _offer_pickup_points(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+    """The points near the order's address, found now so the next question can offer them; none: ask again."""
+    order = order_snapshot(tracker)
+    try:
+        points = await eshop().pickup_points(order.get("country") or "", order.get("postal_code") or "")
+    except (Unsupported, IntegrationError):
+        points = []
+    if not points:
+        dispatcher.utter_message(response="utter_no_pickup_points")
+        return {"delivery_change": None}
+    options = [{"id": point.id, "name": point.name, "city": point.address.city,
+                "label": f"{point.name}, {point.address.line1}, {point.address.city}"} for point in points]
+    return {"delivery_change": "pickup", "pickup_options": json.dumps(options)}
+
+
+def _pickup_options(tracker: Tracker) -> list[dict]:
+    return json.loads(tracker.get_slot("pickup_options") or "[]")
+
+
+def _picked_point(tracker: Tracker) -> dict:
+    return next(point for point in _pickup_options(tracker) if point["id"] == tracker.get_slot("pickup_point"))
+
+
+def _names_point(said: str, point: dict) -> bool:
+    words = {word for word in said.replace(",", " ").split() if len(word) > 3}
+    return bool(words & set(point["label"].casefold().replace(",", " ").split()))
+
+
 def _delivery_day_problem(day: date | None, today: date) -> str | None:
     if day is None:
         return "utter_delivery_date_unclear"
@@ -472,6 +539,7 @@ def _snapshot(order: Order) -> str:
     return json.dumps({
         "number": order.number, "status": order.status.value, "total": str(order.total),
         "name": address.name if address else None, "country": address.country if address else None,
+        "postal_code": address.postal_code if address else None,
         "tracking_url": tracking,
         "lines": [{"sku": line.sku, "name": line.product_name} for line in order.lines],
     })

@@ -7,7 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from actions.service import ActionAskServiceConfirmed, ActionSubmitServiceRequest, ValidateServiceRequestForm
+from actions.service import (
+    ActionAskPickupPoint,
+    ActionAskServiceConfirmed,
+    ActionSubmitServiceRequest,
+    ValidateServiceRequestForm,
+)
 from tests.actions.conftest import api, responses, run, tracker
 
 ANNA, BEN = "anna.schmidt@example.com", "ben.miller@example.com"
@@ -186,3 +191,19 @@ def test_a_return_sent_twice_opens_one_rma(fresh_shop):
 def test_a_refusal_that_needs_a_person_says_so_to_the_rules(shop):
     slots, messages = submit({**proven("return", BEN, "100240")})
     assert responses(messages) == ["utter_return_refused_window"] and slots["service_outcome"] == "needs_human"
+
+
+def test_pickup_points_near_the_address_are_offered_and_the_chosen_one_is_written(fresh_shop):
+    form = proven("change_delivery", ANNA, "100231")
+    slots, _ = validate("change_delivery", slots=form, just_set={"delivery_change": "a pickup point please"})
+    assert slots["delivery_change"] == "pickup" and slots["requested_slot"] == "pickup_point"
+    options = json.loads(slots["pickup_options"])
+    assert options and options[0]["city"] == "Berlin"  # nearest Anna's Berlin address first
+    asking = {**form, "delivery_change": "pickup", "pickup_options": slots["pickup_options"]}
+    _, asked = run(ActionAskPickupPoint(), tracker(slots=asking, active_loop="service_request_form"))
+    assert len(asked[0]["buttons"]) == len(options)
+    picked, _ = validate("change_delivery", slots=asking, just_set={"pickup_point": options[0]["id"]})
+    assert picked["pickup_point"] == options[0]["id"] and picked["requested_slot"] == "service_confirmed"
+    _, done = submit({**asking, "pickup_point": options[0]["id"], "service_confirmed": True})
+    assert responses(done) == ["utter_delivery_pickup_changed"]
+    assert api(fresh_shop, "GET", "/v1/orders/100231")["pickup_point_id"] == options[0]["id"]

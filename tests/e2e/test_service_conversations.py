@@ -1,7 +1,7 @@
 """Service requests as whole conversations against the real servers, checked in the sandbox's data.
 
 They share the session's sandbox, so each order is changed by one test only: 100231 (Anna, pending)
-gets a new address and day and is then cancelled; 100235 (Anna, delivered) is returned.
+gets a new address, day and pickup point and is then cancelled; 100235 (Anna, delivered) is returned.
 """
 
 from __future__ import annotations
@@ -41,6 +41,20 @@ def test_a_wrong_day_is_asked_again_and_a_good_one_is_kept(chat: Chat, stack):
     assert "Tuesday" in confirm, confirm
     assert "Done" in chat.say("yes please")
     assert sandbox_get(stack, "/v1/orders/100231")["requested_delivery_date"]
+
+
+def test_a_pickup_point_near_the_address_can_be_chosen(chat: Chat, stack):
+    chat.say("I won't be home, can order 100231 go to a pickup point?")
+    chat.say(ANNA)
+    [offered] = stack.say(chat.sender, "a pickup point")
+    address = sandbox_get(stack, "/v1/orders/100231")["shipping_address"]  # München, since the first test
+    nearest = sandbox_get(stack, "/v1/pickup-points", country=address["country"], postal_code=address["postal_code"],
+                          limit=1)["data"][0]
+    assert "pickup points" in offered["text"] and nearest["id"] in offered["buttons"][0]["payload"], offered
+    confirm = chat.say(offered["buttons"][0]["payload"])  # the customer taps the first button
+    assert nearest["name"] in confirm, confirm
+    assert "Done" in chat.say("yes")
+    assert sandbox_get(stack, "/v1/orders/100231")["pickup_point_id"] == nearest["id"]
 
 
 def test_cancelling_after_looking_the_order_up_needs_no_second_proof(chat: Chat, stack):
