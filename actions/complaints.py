@@ -25,7 +25,7 @@ from actions.form_answers import answer_or_reprompt, attempt_failed, button, ord
 from actions.handover import transcript
 from actions.orders import day_name
 from actions.user_input import choice_in, chosen
-from actions.verification import MAX_LOOKUP_ATTEMPTS, first
+from actions.verification import first, missed
 from integrations.errors import IntegrationError, NotFound
 from integrations.outbox import DELIVERED, PENDING
 
@@ -118,12 +118,10 @@ async def check_case_belongs_to_email(dispatcher: CollectingDispatcher, tracker:
         case = {"number": ticket.number, "status": ticket.status, "subject": ticket.subject,
                 "due_at": ticket.due_at.isoformat() if ticket.due_at else None}
         return [SlotSet("service_case", json.dumps(case))]
-    attempts = (tracker.get_slot("lookup_attempts") or 0) + 1
-    events: list[EventType] = [SlotSet("case_number", None), SlotSet("lookup_attempts", attempts)]
-    if attempts >= MAX_LOOKUP_ATTEMPTS:
-        return events + [SlotSet("service_refusal", "too_many_attempts")]
-    dispatcher.utter_message(response="utter_case_not_found_for_email", case_number=number, email=email)
-    return events
+    slots = missed(tracker, "case_number", "service_refusal")
+    if "service_refusal" not in slots:
+        dispatcher.utter_message(response="utter_case_not_found_for_email", case_number=number, email=email)
+    return [SlotSet(name, value) for name, value in slots.items()]
 
 
 class ActionAskComplaintItem(Action):

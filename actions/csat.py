@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
@@ -17,13 +16,14 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy import Column, DateTime, Integer, String, UniqueConstraint, create_engine, select
+from sqlalchemy import Column, DateTime, Integer, String, UniqueConstraint, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, declarative_base
 
 from actions.backends import conversation_ref, turn_ref
 from actions.crm_log import record_interaction_later
 from integrations.config import state_database_url
+from webhooks.tables import state_engine, utc_now
 
 SCORE_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 SCORE = re.compile(r"(?<![\d.])([1-5])(?![\d])")
@@ -45,7 +45,7 @@ class CsatRating(_Base):
 
 @lru_cache(maxsize=1)
 def ratings_engine() -> Engine:
-    engine = create_engine(state_database_url(), future=True, pool_pre_ping=True)
+    engine = state_engine(state_database_url())
     _Base.metadata.create_all(engine)
     return engine
 
@@ -59,7 +59,7 @@ def record_rating(conversation: str, topic: str, score: int) -> None:
             rating = CsatRating(conversation=conversation, topic=topic)
             session.add(rating)
         rating.score = score
-        rating.rated_at = datetime.now(timezone.utc).replace(tzinfo=None)
+        rating.rated_at = utc_now()
 
 
 def resolved(topic: str) -> list[EventType]:

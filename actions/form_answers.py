@@ -11,8 +11,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-MAX_MISSES = 3
-
+from actions.verification import missed
 
 def answer_or_reprompt(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, value: str | None,
                        unclear: str) -> dict:
@@ -23,11 +22,8 @@ def answer_or_reprompt(dispatcher: CollectingDispatcher, tracker: Tracker, slot:
 
 
 def attempt_failed(tracker: Tracker, slot: str) -> dict[str, Any]:
-    """Re-asked after a miss; after the third, the customer is offered a person instead of a fourth try."""
-    attempts = (tracker.get_slot("lookup_attempts") or 0) + 1
-    if attempts >= MAX_MISSES:
-        return {slot: None, "lookup_attempts": attempts, "service_refusal": "too_many_attempts"}
-    return {slot: None, "lookup_attempts": attempts}
+    """A miss in the service request form, whose failures end in `service_refusal`."""
+    return missed(tracker, slot, "service_refusal")
 
 
 def order_snapshot(tracker: Tracker) -> dict[str, Any]:

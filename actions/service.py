@@ -155,13 +155,15 @@ class ValidateServiceRequestForm(ComplaintSlots, FormValidationAction):
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        events = await super().get_validation_events(dispatcher, tracker, domain)
-        tracker.add_slots(events)
-        for step in (guess_kind_from_first_message, _reuse_verified_order, _prove_ownership,
-                     _forget_answers_for_another_request, _check_request, check_case_belongs_to_email):
-            more = await step(dispatcher, tracker)
-            tracker.add_slots(more)
-            events += more
+        events = _applied(tracker, await super().get_validation_events(dispatcher, tracker, domain))
+        events += _applied(tracker, await guess_kind_from_first_message(dispatcher, tracker))
+        events += _applied(tracker, _reuse_verified_order(tracker))
+        ownership, proven_order = await check_ownership(dispatcher, tracker, "service_refusal")
+        events += _applied(tracker, ownership)
+        events += _applied(tracker, _forget_answers_for_another_request(tracker))
+        # The order just proven is the one to check: no second read of it in the same turn.
+        events += _applied(tracker, await _check_request(tracker, proven_order))
+        events += _applied(tracker, await check_case_belongs_to_email(dispatcher, tracker))
         return events
 
     def validate_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -315,7 +317,13 @@ class ActionSubmitServiceRequest(Action):
 
 # ---- The form's steps after the slots are validated, in order.
 
-async def _reuse_verified_order(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+def _applied(tracker: Tracker, events: list[EventType]) -> list[EventType]:
+    """The next step sees what the previous ones decided."""
+    tracker.add_slots(events)
+    return events
+
+
+def _reuse_verified_order(tracker: Tracker) -> list[EventType]:
     """An order proven earlier in the conversation ("where is it?" then "cancel it") is not asked for again."""
     verified = tracker.get_slot("verified_order")
     if _service(tracker) == CASE_STATUS or tracker.get_slot("order_id") or not is_proven(tracker, verified):
@@ -323,12 +331,7 @@ async def _reuse_verified_order(dispatcher: CollectingDispatcher, tracker: Track
     return [SlotSet("order_id", verified)]
 
 
-async def _prove_ownership(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    events, _ = await check_ownership(dispatcher, tracker, "service_refusal")
-    return events
-
-
-async def _forget_answers_for_another_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+def _forget_answers_for_another_request(tracker: Tracker) -> list[EventType]:
     """A correction ("no, the other order", "actually, cancel it") makes earlier answers meaningless."""
     checked = tracker.get_slot("service_checked")
     if not checked or checked == _request_key(tracker):
@@ -336,15 +339,19 @@ async def _forget_answers_for_another_request(dispatcher: CollectingDispatcher, 
     return [SlotSet(slot, None) for slot in (*ALL_REQUEST_SLOTS, "returnable")]
 
 
-async def _check_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    """Once the order is proven: may this be done to it? Asked once per request and order."""
+async def _check_request(tracker: Tracker, order: Order | None) -> list[EventType]:
+    """Once the order is proven: may this be done to it? Asked once per request and order.
+
+    `order` is the one proven this turn, if any; an order proven earlier is read again (it may have moved on).
+    """
     number, service = tracker.get_slot("order_id"), _service(tracker)
     if not is_proven(tracker, number) or tracker.get_slot("service_refusal"):
         return []
     if tracker.get_slot("service_checked") == _request_key(tracker):
         return []
     try:
-        order = await eshop().get_order(number)
+        if order is None or order.number != number:
+            order = await eshop().get_order(number)
         events = [SlotSet("service_checked", _request_key(tracker)), SlotSet("service_order", _snapshot(order))]
         return events + await _state_allows(service, order)
     except Unsupported:

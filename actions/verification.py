@@ -47,12 +47,20 @@ async def check_ownership(
         return [SlotSet(failure_slot, "unavailable")], None
     if order:
         return proven(order.number, email), order
+    slots = missed(tracker, "order_id", failure_slot)
+    if failure_slot not in slots:
+        dispatcher.utter_message(response="utter_order_not_found_for_email", order_number=number, email=email)
+    return [SlotSet(name, value) for name, value in slots.items()], None
+
+
+def missed(tracker: Tracker, slot: str, failure_slot: str) -> dict[str, Any]:
+    """A wrong answer: `slot` is asked again and the miss counted; the third miss sets `failure_slot`
+    to too_many_attempts, so the form ends and a person is offered instead of a fourth question."""
     attempts = (tracker.get_slot("lookup_attempts") or 0) + 1
-    events: list[EventType] = [SlotSet("order_id", None), SlotSet("lookup_attempts", attempts)]
+    slots: dict[str, Any] = {slot: None, "lookup_attempts": attempts}
     if attempts >= MAX_LOOKUP_ATTEMPTS:
-        return events + [SlotSet(failure_slot, "too_many_attempts")], None
-    dispatcher.utter_message(response="utter_order_not_found_for_email", order_number=number, email=email)
-    return events, None
+        slots[failure_slot] = "too_many_attempts"
+    return slots
 
 
 def proven(number: str, email: str) -> list[EventType]:
