@@ -50,8 +50,15 @@ class Conflict(IntegrationError):
     """An idempotency key was reused for a different request."""
 
 
-class AuthenticationFailed(IntegrationError):
-    """The credentials were refused: a configuration problem, not the user's."""
+class Misconfigured(IntegrationError):
+    """The platform is not set up the way the adapter needs (a setting or custom property missing).
+
+    The shop's problem, not the user's: writes wait in the outbox until it is fixed, the user hears the apology.
+    """
+
+
+class AuthenticationFailed(Misconfigured):
+    """The credentials were refused or lack a scope."""
 
 
 class Unsupported(IntegrationError):

@@ -16,8 +16,8 @@ with the internal name `chatbot_idempotency_key` on notes and on tickets, either
     POST /crm/v3/properties/{notes|tickets}
     {"name": "chatbot_idempotency_key", "label": "Chatbot idempotency key", "type": "string",
      "fieldType": "text", "groupName": <a property group of that object, see GET /crm/v3/properties/{object}/groups>}
-Without it HubSpot refuses the search or the creation, and the adapter raises InvalidRequest naming
-the property. The private app needs the scopes crm.objects.contacts.read/write and tickets.
+Without it HubSpot refuses the search or the creation, and the adapter raises Misconfigured naming
+the property: the outbox keeps such writes until the property exists. The private app needs the scopes crm.objects.contacts.read/write and tickets.
 
 Due dates and attachments: a new portal has no ticket property to write either into (SLA due dates,
 where Service Hub has them, are set by HubSpot's own SLA rules). So create_ticket writes the due date
@@ -52,7 +52,7 @@ from html import escape
 from typing import Any, Sequence
 
 from integrations.crm import CRM, checked_attachments, due_moment
-from integrations.errors import Conflict, InvalidRequest, NotFound
+from integrations.errors import Conflict, InvalidRequest, Misconfigured, NotFound
 from integrations.models import Contact, Interaction, Ticket
 from integrations.payloads import iso_datetime, require_https, translated
 from integrations.transport import HttpTransport
@@ -242,12 +242,12 @@ class HubSpotCRM(CRM):
 _translated = partial(translated, "hubspot")
 
 
-def _missing_property(object_type: str, refused: InvalidRequest) -> InvalidRequest:
-    return InvalidRequest(
+def _missing_property(object_type: str, refused: InvalidRequest) -> Misconfigured:
+    return Misconfigured(
         f"hubspot refused the custom property {IDEMPOTENCY_PROPERTY} on {object_type}: the shop must create it "
         f"on notes and tickets (Settings → Properties, or POST /crm/v3/properties/{object_type}; see "
         f"integrations/hubspot.py). HubSpot said: {refused}",
-        {IDEMPOTENCY_PROPERTY: "missing"},
+        code=refused.code,
     )
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, declarative_base
 
-from integrations.errors import AuthenticationFailed, IntegrationError, ServiceUnavailable
+from integrations.errors import IntegrationError, Misconfigured, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +122,8 @@ class Outbox:
         kind, payload, attempts = row
         try:
             result = await self._deliver(kind, payload)
-        except (ServiceUnavailable, AuthenticationFailed) as exc:
-            # The CRM is down, busy or misconfigured: the write waits until it is back.
+        except (ServiceUnavailable, Misconfigured) as exc:
+            # The CRM is down, busy or not set up yet: the write waits until it is fixed.
             await asyncio.to_thread(self._postpone, key, attempts + 1, type(exc).__name__)
             _log("outbox_write_postponed", kind, key, type(exc).__name__)
         except IntegrationError as exc:

@@ -18,9 +18,17 @@ from pathlib import Path
 import pytest
 import requests
 
-from integrations.errors import AuthenticationFailed, InvalidRequest, NotFound, RateLimited, ServiceUnavailable
+from integrations.errors import (
+    AuthenticationFailed,
+    InvalidRequest,
+    Misconfigured,
+    NotFound,
+    RateLimited,
+    ServiceUnavailable,
+)
 from integrations.hubspot import HubSpotCRM
 from integrations.models import Ticket
+from integrations.outbox import Outbox, outbox_engine
 from integrations.transport import Timeouts
 from tests.fakes import ERROR_500, HTML, MALFORMED, SLOW, THROTTLE, json_reply
 from tests.fakes.hubspot import WRONG_SHAPE, running_hubspot_fake
@@ -433,12 +441,33 @@ def test_without_the_custom_property_every_keyed_write_says_what_to_create(stric
     with running_hubspot_fake(custom_property=False, strict_search=strict_search) as fake:
         crm = crm_for(fake)
         contact_id = fake.add_contact(ANNA)
-        with pytest.raises(InvalidRequest) as refused:
+        with pytest.raises(Misconfigured) as refused:
             log_lookup(crm, contact_id) if write == "note" else open_case(crm)
     message = str(refused.value)
     assert "chatbot_idempotency_key" in message and "Settings → Properties" in message
-    assert refused.value.fields == {"chatbot_idempotency_key": "missing"}
+    assert not isinstance(refused.value, InvalidRequest), "the shop's setup, not the write, is at fault"
     assert fake.objects("notes") == [] and fake.objects("tickets") == []
+
+
+def test_a_case_written_before_the_property_exists_waits_in_the_outbox_and_lands_once(tmp_path):
+    moment = datetime(2026, 11, 24, 12, 0, 0)
+    with running_hubspot_fake(custom_property=False) as fake:
+        crm = crm_for(fake)
+
+        async def deliver(kind: str, payload: dict):
+            return await crm.create_ticket(**payload)
+
+        outbox = Outbox(outbox_engine(f"sqlite:///{tmp_path / 'outbox.db'}"), deliver, lambda: moment)
+        case = {"subject": "Chat handover", "description": "user: my parcel is late", "priority": "normal",
+                "category": "handover", "conversation_id": "conv-1", "email": ANNA,
+                "idempotency_key": "handover:conv-1:7"}
+        assert run(outbox.submit("ticket", case, "handover:conv-1:7")).status == "pending"
+        fake.custom_property = True  # the shop follows the instructions in the error
+        moment += timedelta(minutes=1)
+        [outcome] = run(outbox.deliver_due())
+        assert outcome.status == "delivered"
+        assert run(outbox.deliver_due()) == []
+        assert len(fake.objects("tickets")) == 1
 
 
 # --- Failures ---
