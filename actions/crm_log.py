@@ -16,7 +16,8 @@ from typing import Any, Coroutine
 
 from actions.backends import crm
 from integrations.config import state_database_url
-from integrations.outbox import Outbox, Outcome, outbox_engine
+from integrations.outbox import Outbox, Outcome
+from integrations.state_database import state_engine
 from integrations.transport import answer_within
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ _redelivery: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 @lru_cache(maxsize=1)
 def outbox() -> Outbox:
-    return Outbox(outbox_engine(state_database_url()), deliver_crm_write)
+    return Outbox(state_engine(state_database_url()), deliver_crm_write)
 
 
 async def deliver_crm_write(kind: str, payload: dict[str, Any]) -> Any:

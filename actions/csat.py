@@ -18,20 +18,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy import Column, DateTime, Integer, String, UniqueConstraint, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, declarative_base
+from sqlalchemy.orm import Session
 
 from actions.backends import conversation_ref, turn_ref
 from actions.crm_log import record_interaction_later
 from integrations.config import state_database_url
-from webhooks.tables import state_engine, utc_now
+from integrations.state_database import StateTable, state_engine, utc_now
 
 SCORE_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 SCORE = re.compile(r"(?<![\d.])([1-5])(?![\d])")
 
-_Base = declarative_base()
-
-
-class CsatRating(_Base):
+class CsatRating(StateTable):
     """One rating per conversation and topic; the conversation is kept as its pseudonymous reference."""
 
     __tablename__ = "csat_ratings"
@@ -45,9 +42,7 @@ class CsatRating(_Base):
 
 @lru_cache(maxsize=1)
 def ratings_engine() -> Engine:
-    engine = state_engine(state_database_url())
-    _Base.metadata.create_all(engine)
-    return engine
+    return state_engine(state_database_url())
 
 
 def record_rating(conversation: str, topic: str, score: int) -> None:

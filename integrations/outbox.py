@@ -17,15 +17,16 @@ import asyncio
 import json
 import logging
 from dataclasses import asdict, dataclass, is_dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
-from sqlalchemy import JSON, Column, DateTime, Integer, String, create_engine, func, or_, select, update
+from sqlalchemy import JSON, Column, DateTime, Integer, String, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, declarative_base
+from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError, Misconfigured, ServiceUnavailable
+from integrations.state_database import StateTable, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +39,7 @@ CLAIM = timedelta(seconds=30)
 Deliver = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
 
-_Base = declarative_base()
-
-
-class OutboxRow(_Base):
+class OutboxRow(StateTable):
     __tablename__ = "outbox"
 
     id = Column(Integer, primary_key=True, autoincrement=True)
@@ -67,20 +65,11 @@ class Outcome:
     result: dict[str, Any] | None = None
 
 
-def outbox_engine(url: str) -> Engine:
-    # Deliveries run in worker threads, so a SQLite connection must be usable from any of them.
-    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-    engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
-    _Base.metadata.create_all(engine)
-    return engine
-
-
 class Outbox:
-    def __init__(self, engine: Engine, deliver: Deliver, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, engine: Engine, deliver: Deliver, clock: Callable[[], datetime] = utc_now) -> None:
         self._engine = engine
         self._deliver = deliver
-        # Naive UTC: SQLite keeps no time zones, and both databases must compare the same way.
-        self._clock = clock or (lambda: datetime.now(timezone.utc).replace(tzinfo=None))
+        self._clock = clock
 
     async def submit(self, kind: str, payload: dict[str, Any], key: str) -> Outcome:
         """Store the write, then try to deliver it now; it stays pending if the CRM cannot take it yet."""

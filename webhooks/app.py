@@ -18,12 +18,12 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from integrations.config import state_database_url
+from integrations.state_database import state_engine
 from webhooks.conversations import ConversationLinks
 from webhooks.deliveries import DeliveryLog
 from webhooks.reactions import DEFAULT_RASA_URL, SANDBOX_CATALOG, Rasa, Reactions
 from webhooks.receiver import WebhookReceiver
 from webhooks.signatures import VERIFIERS
-from webhooks.tables import state_engine
 
 # Far above any order or product payload; a body this size is not a webhook.
 MAX_BODY_BYTES = 5_000_000

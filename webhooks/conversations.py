@@ -18,7 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from integrations.config import state_database_url
-from webhooks.tables import ConversationLink, state_engine, utc_now
+from integrations.state_database import state_engine, utc_now
+from webhooks.tables import ConversationLink
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 # Past this, news about an order is no longer news to that conversation.

@@ -16,7 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from webhooks.tables import WebhookDelivery, utc_now
+from integrations.state_database import utc_now
+from webhooks.tables import WebhookDelivery
 
 # Longer than any platform retries (Shopify: 4 hours), so a late retry is still known.
 KEEP = timedelta(days=7)

@@ -1,20 +1,13 @@
-"""The webhook tables in the bot's state database (integrations.config.state_database_url).
-
-Times are naive UTC: SQLite keeps no time zones, and both databases must compare the same way.
-"""
+"""The webhook tables in the bot's state database (integrations.state_database)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from sqlalchemy import Column, DateTime, Integer, String, UniqueConstraint
 
-from sqlalchemy import Column, DateTime, Integer, String, UniqueConstraint, create_engine
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import declarative_base
-
-Base = declarative_base()
+from integrations.state_database import StateTable
 
 
-class WebhookDelivery(Base):
+class WebhookDelivery(StateTable):
     """A delivery (or a piece of news, see reactions.py) already taken: the unique key lets only one in."""
 
     __tablename__ = "webhook_deliveries"
@@ -25,7 +18,7 @@ class WebhookDelivery(Base):
     received_at = Column(DateTime, nullable=False, index=True)
 
 
-class ConversationLink(Base):
+class ConversationLink(StateTable):
     """A Rasa conversation that asked about an order or whose customer was verified.
 
     `email_hash` is the SHA-256 of the lower-cased email (conversations.email_hash): the email itself is
@@ -39,14 +32,3 @@ class ConversationLink(Base):
     email_hash = Column(String(64), index=True)
     linked_at = Column(DateTime, nullable=False, index=True)
 
-
-def state_engine(url: str) -> Engine:
-    # Deliveries are handled in worker threads, so a SQLite connection must be usable from any of them.
-    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-    engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
-    Base.metadata.create_all(engine)
-    return engine
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -14,7 +14,8 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from integrations.outbox import OutboxRow, outbox_engine
+from integrations.outbox import OutboxRow
+from integrations.state_database import state_engine
 from local_stack import Stack, free_port
 from tests.e2e.conftest import Chat, new_stack
 from tests.fakes.fault_proxy import FAULTS, PASS, FaultProxy
@@ -49,7 +50,7 @@ def conversation_of(sender: str) -> str:
 
 def outbox_attempts(stack: Stack, sender: str) -> list[tuple[str, int]]:
     """(status, attempts) of the conversation's writes in the action server's outbox."""
-    with Session(outbox_engine(stack.state_database_url), future=True) as session:
+    with Session(state_engine(stack.state_database_url), future=True) as session:
         rows = session.scalars(select(OutboxRow).where(OutboxRow.idempotency_key.contains(conversation_of(sender))))
         return [(row.status, row.attempts) for row in rows]
 

@@ -28,7 +28,8 @@ from integrations.errors import (
 )
 from integrations.hubspot import HubSpotCRM
 from integrations.models import Ticket
-from integrations.outbox import Outbox, outbox_engine
+from integrations.outbox import Outbox
+from integrations.state_database import state_engine
 from integrations.transport import Timeouts
 from tests.fakes import ERROR_500, HTML, MALFORMED, SLOW, THROTTLE, json_reply
 from tests.fakes.hubspot import WRONG_SHAPE, running_hubspot_fake
@@ -457,7 +458,7 @@ def test_a_case_written_before_the_property_exists_waits_in_the_outbox_and_lands
         async def deliver(kind: str, payload: dict):
             return await crm.create_ticket(**payload)
 
-        outbox = Outbox(outbox_engine(f"sqlite:///{tmp_path / 'outbox.db'}"), deliver, lambda: moment)
+        outbox = Outbox(state_engine(f"sqlite:///{tmp_path / 'outbox.db'}"), deliver, lambda: moment)
         case = {"subject": "Chat handover", "description": "user: my parcel is late", "priority": "normal",
                 "category": "handover", "conversation_id": "conv-1", "email": ANNA,
                 "idempotency_key": "handover:conv-1:7"}

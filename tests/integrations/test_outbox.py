@@ -10,8 +10,9 @@ import pytest
 import requests
 
 from integrations.errors import InvalidRequest, ServiceUnavailable
-from integrations.outbox import Outbox, OutboxRow, outbox_engine
+from integrations.outbox import Outbox, OutboxRow
 from integrations.sandbox import SandboxCRM
+from integrations.state_database import state_engine
 from integrations.transport import HttpTransport
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -52,7 +53,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def engine(tmp_path):
-    return outbox_engine(f"sqlite:///{tmp_path / 'outbox.db'}")
+    return state_engine(f"sqlite:///{tmp_path / 'outbox.db'}")
 
 
 def row(engine, key: str) -> OutboxRow:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from integrations.state_database import state_engine
 from local_stack import free_port
 from tests.conftest import REPO
 from tests.webhooks.platforms import SECRETS
@@ -21,7 +22,6 @@ from webhooks.conversations import ConversationLinks
 from webhooks.deliveries import DeliveryLog
 from webhooks.reactions import Rasa, Reactions
 from webhooks.receiver import WebhookReceiver
-from webhooks.tables import state_engine
 
 RASA_TOKEN = "rasa-token"
 TRIGGER_INTENT = re.compile(r"^/conversations/[^/]+/trigger_intent$")
