@@ -11,7 +11,7 @@ RASA := $(VENV)/rasa
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml')
 MODEL := models/commerce-assistant.tar.gz
 
-.PHONY: run test bootstrap train validate pytest e2e rasa-test clean
+.PHONY: run test bootstrap train validate pytest e2e rasa-test report clean
 
 run: bootstrap $(MODEL)
 	$(VENV)/python -m local_stack
@@ -40,6 +40,10 @@ rasa-test: bootstrap $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/holdout.yml --out results/nlu
 	$(VENV)/python scripts/check_nlu_results.py results/nlu
+
+# Containment and CSAT of service conversations (scripts/service_report.py; ARGS="--since YYYY-MM-DD --json").
+report: bootstrap
+	$(VENV)/python scripts/service_report.py $(ARGS)
 
 clean:
 	rm -rf models results var .rasa
