@@ -80,7 +80,8 @@ class EShop(ABC):
         raise self._unsupported("pickup points")
 
     async def cancel_order(self, number: str, *, reason: str, idempotency_key: str) -> Cancellation:
-        """Cancel an order still in the warehouse; a paid one is refunded. The same key repeats the same answer.
+        """Cancel an order still in the warehouse; a paid one is refunded (`refund.status` pending until the money is
+        back, also where the shop refunds by hand). The same key repeats the same answer.
 
         Raises Refused (order_already_shipped, order_cancelled), NotFound.
         """

@@ -3,6 +3,11 @@
 WooCommerce core knows no shipments; the Shipment Tracking extension adds them
 to an order, and this adapter reads them when the extension is there.
 Order numbers are WooCommerce's order ids.
+
+Changes (a new shipping address, a cancellation) need a REST API key with Read/Write permission; with a
+Read key WooCommerce refuses them, and the adapter raises AuthenticationFailed. WooCommerce core has no
+delivery day and no pickup points, and cancelling does not move money: a paid order's refund is left to
+the shop (WooCommerce emails it the cancellation), so the Cancellation says the refund is pending.
 """
 
 from __future__ import annotations
@@ -10,14 +15,24 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from integrations.eshop import EShop
-from integrations.errors import InvalidRequest, NotFound, ServiceUnavailable, Unsupported
-from integrations.models import LoginCodeCheck, Money, Order, OrderLine, OrderStatus, Shipment
+from integrations.errors import InvalidRequest, NotFound, Refused, ServiceUnavailable, Unsupported
+from integrations.models import (
+    Address,
+    Cancellation,
+    LoginCodeCheck,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Refund,
+    Shipment,
+)
 from integrations.payloads import require_https, translated
 from integrations.transport import HttpTransport
 
@@ -50,6 +65,10 @@ ORDER_STATUSES = {
 }
 # Shipment Tracking records a carrier, a number and a day, never a delivery.
 TRACKED_SHIPMENT_STATUS = "in_transit"
+# WooCommerce has no idempotency keys: a cancellation keeps ours in the order's meta data, so that a
+# repeated request recognises the cancellation it made and answers as the first time.
+CANCELLATION_KEY = "chatbot_cancellation_key"
+CANCELLATION_REASON = "chatbot_cancellation_reason"
 
 
 class WooCommerceEShop(EShop):
@@ -62,9 +81,7 @@ class WooCommerceEShop(EShop):
         self._http = HttpTransport(store_url, {"Authorization": f"Basic {credentials}"}, platform="woocommerce")
 
     async def get_order(self, number: str) -> Order:
-        order_id = number.strip()
-        if not WOO_ID.fullmatch(order_id):
-            raise NotFound("woocommerce: order numbers are positive integers")
+        order_id = _order_id(number)
         # Both reads at once: one after the other would cost the conversation a second round trip.
         order, trackings = await asyncio.gather(
             self._http.get(f"{ORDERS_PATH}/{order_id}"), self._trackings_of(order_id)
@@ -81,6 +98,35 @@ class WooCommerceEShop(EShop):
             raise ServiceUnavailable("woocommerce: unexpected payload")
         return [_translated(_order, item, []) for item in page]
 
+    async def change_delivery(
+        self,
+        number: str,
+        *,
+        address: Address | None = None,
+        delivery_date: date | None = None,
+        pickup_point_id: str | None = None,
+        idempotency_key: str,
+    ) -> Order:
+        if delivery_date is not None or pickup_point_id is not None:
+            raise self._unsupported("delivery days and pickup points")
+        if address is None:
+            raise InvalidRequest("woocommerce: a new address is needed", {"address": "missing"})
+        order_id = _order_id(number)
+        _translated(_refuse_unless_in_warehouse, await self._http.get(f"{ORDERS_PATH}/{order_id}"))
+        # Setting the same address again changes nothing, so a repeat needs no key.
+        updated = await self._http.patch(f"{ORDERS_PATH}/{order_id}", {"shipping": _shipping(address)})
+        return _translated(_order, updated, [])
+
+    async def cancel_order(self, number: str, *, reason: str, idempotency_key: str) -> Cancellation:
+        order_id = _order_id(number)
+        current = await self._http.get(f"{ORDERS_PATH}/{order_id}")
+        if _translated(_meta_value, current, CANCELLATION_KEY) == idempotency_key:
+            return _translated(_cancellation, current)  # this very request cancelled it before
+        _translated(_refuse_unless_in_warehouse, current)
+        body = {"status": "cancelled", "meta_data": [{"key": CANCELLATION_KEY, "value": idempotency_key},
+                                                     {"key": CANCELLATION_REASON, "value": reason}]}
+        return _translated(_cancellation, await self._http.patch(f"{ORDERS_PATH}/{order_id}", body))
+
     async def send_login_code(self, email: str) -> None:
         raise Unsupported("WooCommerce cannot send a one-time code: verify with the order number and email")
 
@@ -95,6 +141,54 @@ class WooCommerceEShop(EShop):
 
 
 _translated = partial(translated, "woocommerce")
+
+
+def _order_id(number: str) -> str:
+    order_id = number.strip()
+    if not WOO_ID.fullmatch(order_id):
+        raise NotFound("woocommerce: order numbers are positive integers")
+    return order_id
+
+
+def _refuse_unless_in_warehouse(data: dict) -> None:
+    status = ORDER_STATUSES[data["status"]]
+    if status is OrderStatus.CANCELLED:
+        raise Refused("woocommerce: the order is cancelled", "order_cancelled")
+    if status is OrderStatus.SHIPPED:
+        raise Refused("woocommerce: the order has left the warehouse", "order_already_shipped")
+
+
+def _meta_value(data: dict, key: str) -> Any:
+    return next((entry["value"] for entry in data["meta_data"] if entry["key"] == key), None)
+
+
+def _cancellation(data: dict) -> Cancellation:
+    order = _order(data, [])
+    if not data["date_paid_gmt"]:
+        return Cancellation(order, None)
+    total = Decimal(data["total"])
+    # WooCommerce lists refunds with negative totals ("-10.00").
+    refunded = -sum((Decimal(refund["total"]) for refund in data["refunds"]), Decimal(0))
+    if data["status"] == "refunded" or refunded >= total:
+        return Cancellation(order, Refund("refunded", Money(total, data["currency"])))
+    return Cancellation(order, Refund("pending", Money(total - refunded, data["currency"])))
+
+
+def _shipping(address: Address) -> dict[str, str]:
+    """WooCommerce's shipping fields; company and state of the old address do not belong to the new one."""
+    first_name, _, last_name = address.name.strip().partition(" ")
+    return {"first_name": first_name, "last_name": last_name.strip(), "company": "", "address_1": address.line1,
+            "address_2": address.line2, "city": address.city, "state": "", "postcode": address.postal_code,
+            "country": address.country}
+
+
+def _address(shipping: dict) -> Address | None:
+    """The order's shipping address; None for an order with nothing to ship (only virtual products)."""
+    if not shipping.get("address_1"):
+        return None
+    name = f"{shipping['first_name']} {shipping['last_name']}".strip()
+    return Address(name=name, line1=shipping["address_1"], line2=shipping.get("address_2") or "",
+                   postal_code=shipping["postcode"], city=shipping["city"], country=shipping["country"])
 
 
 def _gmt(value: str | None) -> datetime | None:
@@ -119,6 +213,7 @@ def _order(data: dict, trackings: list[dict]) -> Order:
         cancelled_at=_gmt(data["date_modified_gmt"]) if ended else None,
         cancel_reason=None,
         refund_status=_refund_status(status, data["refunds"]),
+        shipping_address=_address(data["shipping"]),
     )
 
 

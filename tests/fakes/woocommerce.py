@@ -5,6 +5,8 @@ validates the query parameters it knows as the WP REST API does (400 rest_invali
 pages lists with `page`/`per_page` and the X-WP-Total / X-WP-TotalPages headers, and
 answers in WooCommerce's JSON shapes, errors included ({"code", "message", "data": {"status"}}).
 Without trackings (`trackings=None`) the extension is not installed: its routes are 404 rest_no_route.
+An order is updated with POST, PUT or PATCH on its route (WordPress's editable methods) by a key with
+Read/Write permission: status, shipping address and meta data, checked against the order schema.
 
 Run it alone with `python -m tests.fakes.woocommerce --port N [--consumer-key K --consumer-secret S]`.
 """
@@ -14,9 +16,11 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import json
 import math
 import re
 import secrets
+import time
 from typing import Any, ContextManager
 
 from tests.fakes import FakePlatform, Reply, Request, json_reply, running, serve_until_terminated
@@ -28,6 +32,10 @@ ORDER_BYS = {"date", "id", "include", "title", "slug", "modified"}
 MAX_PER_PAGE = 100
 STATUS_CHOICES = {"any", "pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed",
                   "checkout-draft", "trash"}
+ORDER_STATUSES = STATUS_CHOICES - {"any", "trash"}
+EDITABLE = {"POST", "PUT", "PATCH"}
+SHIPPING_FIELDS = {"first_name", "last_name", "company", "address_1", "address_2", "city", "state", "postcode",
+                   "country", "phone"}
 CRITICAL_ERROR = ("<p>There has been a critical error on this website.</p><p><a href=\"https://wordpress.org/"
                   "documentation/article/faq-troubleshooting/\">Learn more about troubleshooting WordPress.</a></p>")
 
@@ -111,10 +119,11 @@ DEMO_TRACKINGS = {1003: [tracking()]}
 class WooCommerceFake(FakePlatform):
     def __init__(self, orders: tuple[dict, ...] | list[dict] = DEMO_ORDERS,
                  trackings: dict[int, list[dict]] | None = None, *, consumer_key: str | None = None,
-                 consumer_secret: str | None = None, port: int = 0) -> None:
+                 consumer_secret: str | None = None, read_only: bool = False, port: int = 0) -> None:
         super().__init__(port)
         self.consumer_key = consumer_key or "ck_" + secrets.token_hex(20)
         self.consumer_secret = consumer_secret or "cs_" + secrets.token_hex(20)
+        self.read_only = read_only  # the key's permission is Read rather than Read/Write
         self.orders = {o["id"]: o for o in orders}
         self.trackings = trackings
 
@@ -122,6 +131,9 @@ class WooCommerceFake(FakePlatform):
         collection, order_match = ORDERS.fullmatch(request.path), ORDER.fullmatch(request.path)
         # Without the extension its routes do not exist at all.
         trackings_match = TRACKINGS.fullmatch(request.path) if self.trackings is not None else None
+        if order_match and request.method in EDITABLE:
+            return self._authentication_error(request, single=True, write=True) or \
+                self._update_order(int(order_match.group(1)), request.body)
         if request.method != "GET" or not (collection or order_match or trackings_match):
             return wp_error(404, *NO_ROUTE)
         refused = self._authentication_error(request, single=not collection)
@@ -146,17 +158,41 @@ class WooCommerceFake(FakePlatform):
         return json_reply(500, {"code": "internal_server_error", "message": CRITICAL_ERROR,
                                 "data": {"status": 500}, "additional_errors": []})
 
-    def _authentication_error(self, request: Request, *, single: bool) -> Reply | None:
+    def _authentication_error(self, request: Request, *, single: bool, write: bool = False) -> Reply | None:
         """WooCommerce's Basic authentication: no credentials leave the request anonymous, wrong ones fail it."""
         key, secret = _basic_credentials(request.header("Authorization"))
+        if key is not None and key != self.consumer_key:
+            return wp_error(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
+        if key is not None and secret != self.consumer_secret:
+            return wp_error(401, "woocommerce_rest_authentication_error", "Consumer secret is invalid.")
+        if write and (key is None or self.read_only):
+            return wp_error(401, "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource.")
         if key is None:
             message = "Sorry, you cannot view this resource." if single else "Sorry, you cannot list resources."
             return wp_error(401, "woocommerce_rest_cannot_view", message)
-        if key != self.consumer_key:
-            return wp_error(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
-        if secret != self.consumer_secret:
-            return wp_error(401, "woocommerce_rest_authentication_error", "Consumer secret is invalid.")
         return None
+
+    def _update_order(self, order_id: int, body: bytes) -> Reply:
+        try:
+            changes = json.loads(body or b"{}")
+        except ValueError:
+            changes = None
+        if not isinstance(changes, dict):
+            return wp_error(400, "rest_invalid_json", "Invalid JSON body passed.")
+        if order_id not in self.orders:
+            return wp_error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+        invalid = _invalid_order_changes(changes)
+        if invalid:
+            return wp_error(400, "rest_invalid_param", f"Invalid parameter(s): {', '.join(invalid)}", params=invalid)
+        updated = self.orders[order_id]
+        if "status" in changes:
+            updated["status"] = changes["status"]
+        # Only the address fields sent change, as WooCommerce sets them one by one.
+        updated["shipping"].update({k: v for k, v in changes.get("shipping", {}).items() if k in SHIPPING_FIELDS})
+        for entry in changes.get("meta_data", []):
+            _set_meta(updated["meta_data"], entry["key"], entry.get("value"))
+        updated["date_modified"] = updated["date_modified_gmt"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        return json_reply(200, updated)
 
     def _list_orders(self, query: dict[str, str]) -> Reply:
         invalid = _invalid_list_params(query)
@@ -207,11 +243,34 @@ def _invalid_list_params(query: dict[str, str]) -> dict[str, str]:
     return invalid
 
 
+def _invalid_order_changes(changes: dict[str, Any]) -> dict[str, str]:
+    """The order schema's checks of what this fake can change; other fields pass unread, as unknown ones do."""
+    invalid = {}
+    if "status" in changes and changes["status"] not in ORDER_STATUSES:
+        invalid["status"] = f"status is not one of {', '.join(sorted(ORDER_STATUSES))}."
+    shipping = changes.get("shipping", {})
+    if not isinstance(shipping, dict) or not all(isinstance(v, str) for v in shipping.values()):
+        invalid["shipping"] = "shipping is not of type object."
+    meta = changes.get("meta_data", [])
+    if not isinstance(meta, list) or not all(isinstance(e, dict) and isinstance(e.get("key"), str) for e in meta):
+        invalid["meta_data"] = "meta_data[0][key] is not of type string."
+    return invalid
+
+
+def _set_meta(meta_data: list[dict], key: str, value: Any) -> None:
+    for entry in meta_data:
+        if entry["key"] == key:
+            entry["value"] = value
+            return
+    meta_data.append({"id": 1000 + len(meta_data), "key": key, "value": value})
+
+
 def running_woocommerce_fake(orders: tuple[dict, ...] | list[dict] = DEMO_ORDERS,
                              trackings: dict[int, list[dict]] | None = None, *, consumer_key: str | None = None,
-                             consumer_secret: str | None = None) -> ContextManager[WooCommerceFake]:
-    """A started fake: `.base_url`, `.consumer_key`, `.consumer_secret`, `.requests`, `.misbehave(mode)`."""
-    return running(WooCommerceFake(orders, trackings, consumer_key=consumer_key, consumer_secret=consumer_secret))
+                             consumer_secret: str | None = None, read_only: bool = False) -> ContextManager[WooCommerceFake]:
+    """A started fake: `.base_url`, `.consumer_key`, `.consumer_secret`, `.orders`, `.requests`, `.misbehave(mode)`."""
+    return running(WooCommerceFake(orders, trackings, consumer_key=consumer_key, consumer_secret=consumer_secret,
+                                   read_only=read_only))
 
 
 def main() -> None:

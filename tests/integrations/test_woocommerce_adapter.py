@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -18,10 +19,11 @@ from integrations.errors import (
     InvalidRequest,
     NotFound,
     RateLimited,
+    Refused,
     ServiceUnavailable,
     Unsupported,
 )
-from integrations.models import OrderStatus
+from integrations.models import Address, OrderStatus
 from integrations.transport import Timeouts
 from integrations.woocommerce import WooCommerceEShop
 from tests.fakes import ERROR_500, HTML, MALFORMED, SLOW, THROTTLE
@@ -213,3 +215,99 @@ def test_the_secret_is_never_sent_in_clear_to_another_machine():
     with pytest.raises(ValueError):
         WooCommerceEShop("http://shop.example.com", "ck_x", "cs_x")
     WooCommerceEShop("https://shop.example.com", "ck_x", "cs_x")
+
+
+# --- Changes: a new shipping address and cancellations (a key with Read/Write permission) ---
+
+NEW_ADDRESS = Address(name="Anna Schmidt", line1="Gartenweg 3", postal_code="80331", city="München", country="DE",
+                      line2="2. OG")
+
+
+def writes(fake) -> list[tuple[str, str, dict]]:
+    return [(r.method, r.path, json.loads(r.body)) for r in fake.requests if r.method != "GET"]
+
+
+def test_the_shipping_address_is_read_from_the_order():
+    found = order_from_fake("1002", order(1002))
+    assert found.shipping_address == Address(name="Anna Schmidt", line1="Lindenstr. 1", postal_code="10969",
+                                             city="Berlin", country="DE")
+
+
+def test_a_new_address_replaces_the_old_one_in_the_shop():
+    stored = order(1002)
+    stored["shipping"].update(company="Old GmbH", state="BE")
+    with running_woocommerce_fake((stored,), {}) as fake:
+        changed = run(shop_for(fake).change_delivery("1002", address=NEW_ADDRESS, idempotency_key="k1"))
+        shipping = fake.orders[1002]["shipping"]
+    assert changed.shipping_address == NEW_ADDRESS
+    assert (shipping["address_1"], shipping["address_2"], shipping["postcode"], shipping["city"]) == (
+        "Gartenweg 3", "2. OG", "80331", "München")
+    assert (shipping["first_name"], shipping["last_name"], shipping["company"], shipping["state"]) == (
+        "Anna", "Schmidt", "", ""), "nothing of the old address stays behind"
+    [(method, path, _)] = writes(fake)
+    assert (method, path) == ("PATCH", "/wp-json/wc/v3/orders/1002")
+
+
+@pytest.mark.parametrize(("status", "reason"), [("completed", "order_already_shipped"),
+                                                ("cancelled", "order_cancelled"), ("refunded", "order_cancelled")])
+def test_an_order_that_left_or_ended_is_not_changed(status, reason):
+    with running_woocommerce_fake((order(1002, status=status),), {}) as fake:
+        shop = shop_for(fake)
+        with pytest.raises(Refused) as address_refused:
+            run(shop.change_delivery("1002", address=NEW_ADDRESS, idempotency_key="k1"))
+        with pytest.raises(Refused) as cancel_refused:
+            run(shop.cancel_order("1002", reason="customer_request", idempotency_key="k2"))
+    assert address_refused.value.reason == cancel_refused.value.reason == reason
+    assert writes(fake) == []
+
+
+def test_woocommerce_has_no_delivery_days_or_pickup_points():
+    with running_woocommerce_fake((order(1002),), {}) as fake:
+        shop = shop_for(fake)
+        with pytest.raises(Unsupported):
+            run(shop.change_delivery("1002", delivery_date=date(2030, 1, 7), idempotency_key="k1"))
+        with pytest.raises(Unsupported):
+            run(shop.change_delivery("1002", pickup_point_id="DHL-1", idempotency_key="k1"))
+    assert fake.requests == [], "refused without asking the shop"
+
+
+def test_cancelling_a_paid_order_leaves_its_refund_to_the_shop():
+    with running_woocommerce_fake((order(1002, status="processing", total="59.90"),), {}) as fake:
+        cancellation = run(shop_for(fake).cancel_order("1002", reason="customer_request", idempotency_key="k1"))
+        stored = fake.orders[1002]
+    assert cancellation.order.status is OrderStatus.CANCELLED and stored["status"] == "cancelled"
+    assert (cancellation.refund.status, cancellation.refund.amount.amount) == ("pending", Decimal("59.90"))
+    assert {m["key"]: m["value"] for m in stored["meta_data"]} == {
+        "chatbot_cancellation_key": "k1", "chatbot_cancellation_reason": "customer_request"}
+
+
+def test_cancelling_an_unpaid_order_refunds_nothing():
+    with running_woocommerce_fake((order(1001, status="pending"),), {}) as fake:
+        cancellation = run(shop_for(fake).cancel_order("1001", reason="customer_request", idempotency_key="k1"))
+    assert cancellation.refund is None and cancellation.order.status is OrderStatus.CANCELLED
+
+
+def test_what_was_refunded_already_is_not_owed_again():
+    partly = order(1002, total="59.90", refunds=({"total": "-19.95"},))
+    with running_woocommerce_fake((partly,), {}) as fake:
+        cancellation = run(shop_for(fake).cancel_order("1002", reason="customer_request", idempotency_key="k1"))
+    assert cancellation.refund.amount.amount == Decimal("39.95")
+
+
+def test_a_repeated_cancellation_gets_the_first_answer_and_writes_once():
+    with running_woocommerce_fake((order(1002),), {}) as fake:
+        shop = shop_for(fake)
+        first = run(shop.cancel_order("1002", reason="customer_request", idempotency_key="k1"))
+        again = run(shop.cancel_order("1002", reason="customer_request", idempotency_key="k1"))
+        with pytest.raises(Refused) as other_request:
+            run(shop.cancel_order("1002", reason="customer_request", idempotency_key="k2"))
+    assert again.refund == first.refund and again.order.status is OrderStatus.CANCELLED
+    assert other_request.value.reason == "order_cancelled"
+    assert len(writes(fake)) == 1
+
+
+def test_a_read_only_key_cannot_change_orders_and_says_it_is_the_setup():
+    with running_woocommerce_fake((order(1002),), {}, read_only=True) as fake:
+        with pytest.raises(AuthenticationFailed, match="not allowed to edit"):
+            run(shop_for(fake).cancel_order("1002", reason="customer_request", idempotency_key="k1"))
+        assert fake.orders[1002]["status"] == "processing"
