@@ -72,6 +72,8 @@ FORM_STATE = ("service", "order_id", "service_refusal", "service_checked", "serv
               "pickup_options",
               "lookup_attempts", *ALL_REQUEST_SLOTS)
 IN_WAREHOUSE = {OrderStatus.PENDING, OrderStatus.PAID}
+# The e-shop method that carries out a change, for the adapters that cannot (EShop.handles).
+SHOP_METHODS = {CANCEL: "cancel_order", CHANGE_DELIVERY: "change_delivery"}
 MAX_DAYS_AHEAD = 30
 ALL_ITEMS = "all"
 
@@ -366,6 +368,8 @@ async def _state_allows(service: str, order: Order) -> list[EventType]:
             return [SlotSet("service_refusal", "order_cancelled")]
         if order.status not in IN_WAREHOUSE:
             return [SlotSet("service_refusal", "order_already_shipped")]
+        if not eshop().handles(SHOP_METHODS[service]):
+            return [SlotSet("service_refusal", "unsupported")]
         return []
     if service == COMPLAINT:
         if order.status is OrderStatus.CANCELLED:

@@ -106,5 +106,12 @@ class EShop(ABC):
         """The order's returns, newest first."""
         raise self._unsupported("returns")
 
+    def handles(self, request: str) -> bool:
+        """Whether this adapter carries out `request`, one of the optional methods above ("cancel_order", ...).
+
+        The flows ask before they ask the customer anything for a request the shop cannot take.
+        """
+        return getattr(type(self), request) is not getattr(EShop, request)
+
     def _unsupported(self, what: str) -> Unsupported:
         return Unsupported(f"{type(self).__name__} does not handle {what}")

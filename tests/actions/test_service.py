@@ -7,12 +7,16 @@ from datetime import date, timedelta
 
 import pytest
 
+from actions import service as service_actions
 from actions.service import (
     ActionAskPickupPoint,
     ActionAskServiceConfirmed,
     ActionSubmitServiceRequest,
     ValidateServiceRequestForm,
 )
+from integrations.eshop import EShop
+from integrations.sandbox import SandboxEShop
+from integrations.transport import HttpTransport
 from tests.actions.conftest import api, responses, run, tracker
 
 ANNA, BEN = "anna.schmidt@example.com", "ben.miller@example.com"
@@ -57,6 +61,22 @@ def test_an_order_whose_state_forbids_the_request_is_refused_before_asking_more(
     slots, _ = validate(service, just_set={"email": BEN, "order_id": number})
     assert slots["service_refusal"] == refusal and slots["requested_slot"] is None
 
+
+class ShopThatCannotChangeOrders(SandboxEShop):
+    """The sandbox, less what Shopify's adapter lacks: it answers order questions, changes nothing."""
+
+    cancel_order = EShop.cancel_order
+    change_delivery = EShop.change_delivery
+
+
+@pytest.mark.parametrize("service", ["cancel", "change_delivery"])
+def test_a_request_the_shop_cannot_carry_out_is_refused_before_asking_more(shop, monkeypatch, service):
+    headers = {"Authorization": f"Bearer {shop.api_key}"}
+    limited = ShopThatCannotChangeOrders(HttpTransport(shop.base_url, headers, platform="sandbox"))
+    monkeypatch.setattr(service_actions, "eshop", lambda: limited)
+    slots, _ = validate(service, just_set={"email": ANNA, "order_id": "100232"})
+    assert slots["verified_order"] == "100232", "the order is still proven and can be asked about"
+    assert slots["service_refusal"] == "unsupported" and slots["requested_slot"] is None
 
 def test_an_order_proven_earlier_is_not_asked_for_again(shop):
     slots, messages = validate("cancel", slots={"email": ANNA, "verified_order": "100232", "verified_email": ANNA},

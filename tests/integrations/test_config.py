@@ -60,3 +60,14 @@ def test_the_chosen_adapter_reaches_its_platform():
     with running_shopify_fake() as fake:
         shop = eshop_from_env({**SHOPIFY, "SHOPIFY_SHOP_URL": fake.base_url, "SHOPIFY_ACCESS_TOKEN": fake.token})
         assert asyncio.run(shop.get_order("1003")).number == "1003"
+
+
+@pytest.mark.parametrize(("env", "handled"), [
+    ({"SANDBOX_API_KEY": "k"}, {"cancel_order", "change_delivery", "create_return"}),
+    (WOOCOMMERCE, {"cancel_order", "change_delivery"}),
+    (SHOPIFY, set()),
+], ids=["sandbox", "woocommerce", "shopify"])
+def test_each_adapter_says_which_requests_it_carries_out(env, handled):
+    shop = eshop_from_env(env)
+    requests = {"cancel_order", "change_delivery", "create_return"}
+    assert {request for request in requests if shop.handles(request)} == handled
