@@ -38,6 +38,7 @@ from actions.form_answers import answer_or_reprompt, attempt_failed, button, ord
 from actions.orders import day_name
 from actions.user_input import address_in, chosen, date_in
 from actions.verification import check_ownership, email_slot, first, is_proven, order_number_slot
+from integrations.eshop import IN_WAREHOUSE
 from integrations.errors import IntegrationError, InvalidRequest, Refused, Unsupported
 from integrations.models import (
     Address,
@@ -71,7 +72,6 @@ ALL_REQUEST_SLOTS = (*ANSWERS, "service_confirmed")
 FORM_STATE = ("service", "order_id", "service_refusal", "service_checked", "service_order", "service_case", "returnable",
               "pickup_options",
               "lookup_attempts", *ALL_REQUEST_SLOTS)
-IN_WAREHOUSE = {OrderStatus.PENDING, OrderStatus.PAID}
 # The e-shop method that carries out a change, for the adapters that cannot (EShop.handles).
 SHOP_METHODS = {CANCEL: "cancel_order", CHANGE_DELIVERY: "change_delivery"}
 MAX_DAYS_AHEAD = 30

@@ -5,17 +5,21 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import date
 
-from integrations.errors import Unsupported
+from integrations.errors import Refused, Unsupported
 from integrations.models import (
     Address,
     Cancellation,
     LoginCodeCheck,
     Order,
+    OrderStatus,
     PickupPoint,
     ReturnEligibility,
     ReturnItem,
     Rma,
 )
+
+# Where an order can still be changed or cancelled: nothing has left the warehouse yet.
+IN_WAREHOUSE = frozenset({OrderStatus.PENDING, OrderStatus.PAID})
 
 
 class EShop(ABC):
@@ -115,3 +119,11 @@ class EShop(ABC):
 
     def _unsupported(self, what: str) -> Unsupported:
         return Unsupported(f"{type(self).__name__} does not handle {what}")
+
+
+def refuse_unless_in_warehouse(order: Order) -> None:
+    """For adapters whose platform would take any change: refuse as the sandbox's API does (Refused's reasons)."""
+    if order.status is OrderStatus.CANCELLED:
+        raise Refused(f"order {order.number} is cancelled", "order_cancelled")
+    if order.status not in IN_WAREHOUSE:
+        raise Refused(f"order {order.number} has left the warehouse", "order_already_shipped")

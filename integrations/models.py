@@ -103,6 +103,11 @@ class Address:
     country: str  # ISO 3166-1 alpha-2
     line2: str = ""
 
+    def first_and_last_name(self) -> tuple[str, str]:
+        """For platforms that keep two name fields: the first word, and the rest."""
+        first, _, last = self.name.strip().partition(" ")
+        return first, last.strip()
+
 
 @dataclass(frozen=True)
 class PickupPoint:

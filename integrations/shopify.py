@@ -3,6 +3,10 @@
 GraphQL reports most failures with HTTP 200 and an `errors` list, and its rate
 limit is a budget of query cost points rather than HTTP 429; both are read
 here, since the transport only sees a successful POST.
+
+A new shipping address is written with `orderUpdate` (scope write_orders) while nothing has been
+fulfilled; setting the same address again changes nothing, so a repeat is harmless. Delivery days,
+pickup points, cancellations and returns are not done here yet: the flow offers a person.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from integrations.eshop import EShop
+from integrations.eshop import EShop, refuse_unless_in_warehouse
 from integrations.errors import (
     AuthenticationFailed,
     InvalidRequest,
@@ -22,7 +26,16 @@ from integrations.errors import (
     ServiceUnavailable,
     Unsupported,
 )
-from integrations.models import LoginCodeCheck, Money, Order, OrderLine, OrderStatus, Shipment, TrackingEvent
+from integrations.models import (
+    Address,
+    LoginCodeCheck,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Shipment,
+    TrackingEvent,
+)
 from integrations.payloads import iso_datetime, require_https, translated
 from integrations.resilience import Upstream
 from integrations.transport import HttpTransport
@@ -34,8 +47,9 @@ ORDER_NUMBER = re.compile(r"#?(\d+)", re.ASCII)
 CUSTOMER_GID = re.compile(r"gid://shopify/Customer/(\d+)", re.ASCII)
 
 _ORDER_FIELDS = """
-    name email createdAt displayFinancialStatus displayFulfillmentStatus cancelledAt cancelReason
+    id name email createdAt displayFinancialStatus displayFulfillmentStatus cancelledAt cancelReason
     customer { id }
+    shippingAddress { firstName lastName address1 address2 zip city countryCodeV2 }
     totalPriceSet { shopMoney { amount currencyCode } }"""
 _FULFILLMENT_FIELDS = """
     status displayStatus createdAt estimatedDeliveryAt deliveredAt
@@ -54,6 +68,16 @@ query OrderByName($search: String!) {{
     nodes {{ {_ORDER_FIELDS} {_LINE_ITEMS}
       fulfillments(first: 10) {{ {_FULFILLMENT_FIELDS} {_TRACKING_EVENTS} }}
     }}
+  }}
+}}"""
+# The updated order as get_order reads it (an order still in the warehouse has no tracking events).
+ORDER_ADDRESS_UPDATE = f"""
+mutation OrderAddressUpdate($input: OrderInput!) {{
+  orderUpdate(input: $input) {{
+    order {{ {_ORDER_FIELDS} {_LINE_ITEMS}
+      fulfillments(first: 10) {{ {_FULFILLMENT_FIELDS} }}
+    }}
+    userErrors {{ field message }}
   }}
 }}"""
 # Without line items and tracking events: for 20 orders they would cost more than the
@@ -120,6 +144,30 @@ class ShopifyEShop(EShop):
         )
 
     async def get_order(self, number: str) -> Order:
+        return _translated(_order, await self._order_node(number))
+
+    async def change_delivery(
+        self,
+        number: str,
+        *,
+        address: Address | None = None,
+        delivery_date: date | None = None,
+        pickup_point_id: str | None = None,
+        idempotency_key: str,
+    ) -> Order:
+        if delivery_date is not None or pickup_point_id is not None:
+            raise self._unsupported("delivery days and pickup points")
+        if address is None:
+            raise InvalidRequest("shopify: a new address is needed", {"address": "missing"})
+        node = await self._order_node(number)
+        refuse_unless_in_warehouse(_translated(_order, node))
+        changes = {"id": node["id"], "shippingAddress": _mailing_address(address)}
+        data = await self._query(ORDER_ADDRESS_UPDATE, {"input": changes})
+        payload = _translated(lambda d: d["orderUpdate"], data)
+        _raise_for_user_errors(payload.get("userErrors"))
+        return _translated(_order, payload["order"])
+
+    async def _order_node(self, number: str) -> dict:
         match = ORDER_NUMBER.fullmatch(number.strip())
         if not match:
             raise NotFound("shopify: order numbers are digits")
@@ -127,7 +175,7 @@ class ShopifyEShop(EShop):
         nodes = _translated(lambda d: d["orders"]["nodes"], data)
         if not nodes:
             raise NotFound("shopify: no such order")
-        return _translated(_order, nodes[0])
+        return nodes[0]
 
     async def orders_of_customer(self, customer_id: str) -> list[Order]:
         match = CUSTOMER_GID.fullmatch(customer_id)
@@ -187,7 +235,31 @@ def _raise_for_errors(errors: Any, throttle_wait: float | None) -> None:
     raise InvalidRequest(f"shopify refused the query: {first.get('message', 'no message')}")
 
 
+def _raise_for_user_errors(errors: Any) -> None:
+    """A mutation's refusal, with HTTP 200 and no GraphQL error: `field` is the path into the input."""
+    if not errors:
+        return
+    fields = {".".join(str(part) for part in (error.get("field") or ["input"])): error.get("message", "")
+              for error in errors if isinstance(error, dict)}
+    raise InvalidRequest(f"shopify refused the change: {'; '.join(fields.values())}", fields)
+
+
 _translated = partial(translated, "shopify")
+
+
+def _mailing_address(address: Address) -> dict[str, str]:
+    first_name, last_name = address.first_and_last_name()
+    return {"firstName": first_name, "lastName": last_name, "address1": address.line1,
+            "address2": address.line2, "zip": address.postal_code, "city": address.city,
+            "countryCode": address.country}
+
+
+def _address(mailing: dict | None) -> Address | None:
+    if not mailing or not mailing.get("address1"):
+        return None
+    return Address(name=f"{mailing['firstName'] or ''} {mailing['lastName'] or ''}".strip(), line1=mailing["address1"],
+                   line2=mailing["address2"] or "", postal_code=mailing["zip"] or "", city=mailing["city"] or "",
+                   country=mailing["countryCodeV2"] or "")
 
 
 def _money(money_bag: dict) -> Money:
@@ -216,6 +288,7 @@ def _order(node: dict) -> Order:
         cancelled_at=iso_datetime(node["cancelledAt"]),
         cancel_reason=CANCEL_REASONS.get(node["cancelReason"]),
         refund_status=REFUND_STATUSES.get(node["displayFinancialStatus"]),
+        shipping_address=_address(node["shippingAddress"]),
     )
 
 

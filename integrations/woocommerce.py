@@ -20,8 +20,8 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from integrations.eshop import EShop
-from integrations.errors import InvalidRequest, NotFound, Refused, ServiceUnavailable, Unsupported
+from integrations.eshop import EShop, refuse_unless_in_warehouse
+from integrations.errors import InvalidRequest, NotFound, ServiceUnavailable, Unsupported
 from integrations.models import (
     Address,
     Cancellation,
@@ -112,7 +112,7 @@ class WooCommerceEShop(EShop):
         if address is None:
             raise InvalidRequest("woocommerce: a new address is needed", {"address": "missing"})
         order_id = _order_id(number)
-        _translated(_refuse_unless_in_warehouse, await self._http.get(f"{ORDERS_PATH}/{order_id}"))
+        refuse_unless_in_warehouse(_translated(_order, await self._http.get(f"{ORDERS_PATH}/{order_id}"), []))
         # Setting the same address again changes nothing, so a repeat needs no key.
         updated = await self._http.patch(f"{ORDERS_PATH}/{order_id}", {"shipping": _shipping(address)})
         return _translated(_order, updated, [])
@@ -122,7 +122,7 @@ class WooCommerceEShop(EShop):
         current = await self._http.get(f"{ORDERS_PATH}/{order_id}")
         if _translated(_meta_value, current, CANCELLATION_KEY) == idempotency_key:
             return _translated(_cancellation, current)  # this very request cancelled it before
-        _translated(_refuse_unless_in_warehouse, current)
+        refuse_unless_in_warehouse(_translated(_order, current, []))
         body = {"status": "cancelled", "meta_data": [{"key": CANCELLATION_KEY, "value": idempotency_key},
                                                      {"key": CANCELLATION_REASON, "value": reason}]}
         return _translated(_cancellation, await self._http.patch(f"{ORDERS_PATH}/{order_id}", body))
@@ -150,14 +150,6 @@ def _order_id(number: str) -> str:
     return order_id
 
 
-def _refuse_unless_in_warehouse(data: dict) -> None:
-    status = ORDER_STATUSES[data["status"]]
-    if status is OrderStatus.CANCELLED:
-        raise Refused("woocommerce: the order is cancelled", "order_cancelled")
-    if status is OrderStatus.SHIPPED:
-        raise Refused("woocommerce: the order has left the warehouse", "order_already_shipped")
-
-
 def _meta_value(data: dict, key: str) -> Any:
     return next((entry["value"] for entry in data["meta_data"] if entry["key"] == key), None)
 
@@ -176,8 +168,8 @@ def _cancellation(data: dict) -> Cancellation:
 
 def _shipping(address: Address) -> dict[str, str]:
     """WooCommerce's shipping fields; company and state of the old address do not belong to the new one."""
-    first_name, _, last_name = address.name.strip().partition(" ")
-    return {"first_name": first_name, "last_name": last_name.strip(), "company": "", "address_1": address.line1,
+    first_name, last_name = address.first_and_last_name()
+    return {"first_name": first_name, "last_name": last_name, "company": "", "address_1": address.line1,
             "address_2": address.line2, "city": address.city, "state": "", "postcode": address.postal_code,
             "country": address.country}
 

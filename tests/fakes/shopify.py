@@ -6,6 +6,9 @@ asking for a field Shopify does not have, without `first` on a connection, or wi
 It answers only the fields asked for, and keeps Shopify's cost budget: a query above 1000
 points is refused, and one costing more than the points left is THROTTLED.
 Search terms understood: `name:` and `customer_id:`; Shopify ignores unknown ones with a warning.
+One mutation: `orderUpdate` with a new shipping address (scope write_orders), its input checked against
+OrderInput and MailingAddressInput as Shopify checks variables (INVALID_VARIABLE), an unknown order in
+`userErrors`; a mutation costs 10 points more than its selection.
 
 Run it alone with `python -m tests.fakes.shopify --port N [--token T]`.
 """
@@ -67,6 +70,11 @@ def _edge(node_type: str) -> dict[str, tuple[str, str]]:
 
 SCHEMA: dict[str, dict[str, tuple[str, str]]] = {
     "QueryRoot": {"orders": ("OrderConnection", CONNECTION)},
+    "MutationRoot": {"orderUpdate": ("OrderUpdatePayload", OBJECT)},
+    "OrderUpdatePayload": {"order": ("Order", OBJECT), "userErrors": ("UserError", LIST)},
+    "UserError": _scalars("field", "message"),
+    "MailingAddress": _scalars("firstName", "lastName", "name", "company", "address1", "address2", "city",
+                               "province", "provinceCode", "zip", "country", "countryCodeV2", "phone"),
     "OrderConnection": _connection("Order"),
     "OrderEdge": _edge("Order"),
     "PageInfo": _scalars("hasNextPage", "hasPreviousPage", "startCursor", "endCursor"),
@@ -74,6 +82,7 @@ SCHEMA: dict[str, dict[str, tuple[str, str]]] = {
         **_scalars("id", "name", "email", "createdAt", "updatedAt", "displayFinancialStatus",
                    "displayFulfillmentStatus", "cancelledAt", "cancelReason", "note"),
         "customer": ("Customer", OBJECT),
+        "shippingAddress": ("MailingAddress", OBJECT),
         "totalPriceSet": ("MoneyBag", OBJECT),
         "lineItems": ("LineItemConnection", CONNECTION),
         "fulfillments": ("Fulfillment", LIST),
@@ -102,7 +111,14 @@ ARGUMENTS = {
     ("Order", "fulfillments"): {"first"},
     ("Fulfillment", "trackingInfo"): {"first"},
     ("Fulfillment", "events"): PAGING | {"sortKey", "query"},
+    ("MutationRoot", "orderUpdate"): {"input"},
 }
+# The input objects' fields as of 2024-10 (deprecated ones included: Shopify still accepts them).
+ORDER_INPUT = {"id", "shippingAddress", "email", "note", "tags", "customAttributes", "metafields", "poNumber",
+               "localizationExtensions"}
+MAILING_ADDRESS_INPUT = {"address1", "address2", "city", "company", "countryCode", "firstName", "lastName", "phone",
+                         "provinceCode", "zip", "country", "province"}
+MUTATION_COST = 10
 # Sort key -> the node field it sorts on.
 SORT_KEYS = {
     ("QueryRoot", "orders"): {"CREATED_AT": "createdAt", "ID": "id", "UPDATED_AT": "updatedAt"},
@@ -110,8 +126,8 @@ SORT_KEYS = {
     ("Fulfillment", "events"): {"HAPPENED_AT": "happenedAt", "ID": "id"},
 }
 # Fields that need an access scope beyond read_orders.
-SCOPED_FIELDS = {("Order", "customer"): "read_customers"}
-ALL_SCOPES = frozenset({"read_orders", "read_customers"})
+SCOPED_FIELDS = {("Order", "customer"): "read_customers", ("MutationRoot", "orderUpdate"): "write_orders"}
+ALL_SCOPES = frozenset({"read_orders", "read_customers", "write_orders"})
 
 
 # --- Test data in Shopify's shape (connections stored as plain lists). ---
@@ -164,7 +180,7 @@ def order(number: int, *, email: str = "anna.schmidt@example.com", created_at: s
           financial: str = "PAID", fulfillment_status: str = "UNFULFILLED", customer: int | None = 7001,
           total: str = "59.90", currency: str = "EUR", lines: tuple[dict, ...] | None = None,
           fulfillments: tuple[dict, ...] = (), cancelled_at: str | None = None,
-          cancel_reason: str | None = None) -> dict:
+          cancel_reason: str | None = None, shipping_address: dict | None = None) -> dict:
     assert financial in FINANCIAL_STATUSES and fulfillment_status in FULFILLMENT_STATUSES
     assert cancel_reason is None or cancel_reason in CANCEL_REASONS
     return {
@@ -179,10 +195,20 @@ def order(number: int, *, email: str = "anna.schmidt@example.com", created_at: s
         "cancelReason": cancel_reason,
         "note": None,
         "customer": {"id": f"gid://shopify/Customer/{customer}", "email": email} if customer else None,
+        "shippingAddress": shipping_address or mailing_address(),
         "totalPriceSet": money_bag(total, currency),
         "lineItems": list(lines if lines is not None else (line_item(currency=currency),)),
         "fulfillments": list(fulfillments),
     }
+
+
+def mailing_address(first_name: str = "Anna", last_name: str = "Schmidt", address1: str = "Lindenstr. 1",
+                    zip_code: str = "10969", city: str = "Berlin", country_code: str = "DE",
+                    address2: str | None = None) -> dict:
+    return {"firstName": first_name, "lastName": last_name, "name": f"{first_name} {last_name}".strip(),
+            "company": None, "address1": address1, "address2": address2, "city": city, "province": None,
+            "provinceCode": None, "zip": zip_code, "country": country_code, "countryCodeV2": country_code,
+            "phone": None}
 
 
 DEMO_ORDERS = (
@@ -256,13 +282,14 @@ class Parser:
         self._tokens.append(("end", "end of query", where if text else (1, 1)))
         self._at = 0
 
-    def document(self) -> tuple[dict[str, tuple[str, Any]], list[Field]]:
-        """The variable definitions (name -> (type, default)) and the root selections of the one operation."""
+    def document(self) -> tuple[str, dict[str, tuple[str, Any]], list[Field]]:
+        """The operation's root type, variable definitions (name -> (type, default)) and root selections."""
         definitions: dict[str, tuple[str, Any]] = {}
-        if self._peek() in ("mutation", "subscription"):
-            self._fail("the fake answers queries only")
-        if self._peek() == "query":
-            self._next()
+        root = "QueryRoot"
+        if self._peek() == "subscription":
+            self._fail("the fake answers queries and mutations only")
+        if self._peek() in ("query", "mutation"):
+            root = "MutationRoot" if self._next()[1] == "mutation" else "QueryRoot"
             if self._kind() == "name":
                 self._next()
             if self._peek() == "(":
@@ -270,7 +297,7 @@ class Parser:
         selections = self._selection_set()
         if self._kind() != "end":
             self._fail("the fake answers one operation per request")
-        return definitions, selections
+        return root, definitions, selections
 
     def _variable_definitions(self) -> dict[str, tuple[str, Any]]:
         self._expect("(")
@@ -444,13 +471,13 @@ class ShopifyFake(FakePlatform):
             return {"errors": [GraphQLError("Internal error. Looks like something went wrong on our end.",
                                             "INTERNAL_SERVER_ERROR", requestId=secrets.token_hex(8)).entry]}
         try:
-            definitions, selections = Parser(query).document()
-            errors = _Validator(definitions, variables).check(selections, "QueryRoot", [])
+            root, definitions, selections = Parser(query).document()
+            errors = _Validator(definitions, variables).check(selections, root, [])
         except GraphQLError as error:
             return {"errors": [error.entry]}
         if errors:
             return {"errors": [e.entry for e in errors]}
-        requested = _requested_cost(selections, "QueryRoot")
+        requested = _requested_cost(selections, root) + (MUTATION_COST if root == "MutationRoot" else 0)
         if requested > MAX_QUERY_COST:
             return {"errors": [GraphQLError(
                 f"Query cost is {requested}, which exceeds the single query max cost limit ({MAX_QUERY_COST}).",
@@ -459,7 +486,10 @@ class ShopifyFake(FakePlatform):
             return {"errors": [GraphQLError("Throttled", "THROTTLED", documentation=DOCS).entry],
                     "extensions": {"cost": self._cost(requested, None)}}
         resolver = _Resolver(self.orders, self.scopes)
-        data = resolver.select(selections, {}, "QueryRoot", [])
+        try:
+            data = resolver.select(selections, {}, root, [])
+        except GraphQLError as error:  # an input object Shopify would not take: nothing ran
+            return {"errors": [error.entry]}
         actual = _objects_in(data)
         self.bucket.take(actual)
         extensions: dict[str, Any] = {"cost": self._cost(requested, actual)}
@@ -562,9 +592,30 @@ class _Resolver:
                     f"Access denied for {f.name} field. Required access: `{scope}` access scope.",
                     "ACCESS_DENIED", where, f.location, requiredAccess=f"`{scope}` access scope."))
                 continue
-            value = self._search_orders(f.arguments.get("query")) if f.name == "orders" else source[f.name]
+            if f.name == "orders":
+                value = self._search_orders(f.arguments.get("query"))
+            elif f.name == "orderUpdate":
+                value = self._update_order(f.arguments.get("input"))
+            else:
+                value = source[f.name]
             answer[f.name] = self._shaped(f, value, field_type, kind, type_name, where)
         return answer
+
+    def _update_order(self, changes: Any) -> dict:
+        """orderUpdate: the new shipping address replaces the old one; an unknown id is a user error."""
+        _check_input(changes, ORDER_INPUT, "OrderInput")
+        address = changes.get("shippingAddress")
+        if address is not None:
+            _check_input(address, MAILING_ADDRESS_INPUT, "MailingAddressInput", "shippingAddress.")
+        found = next((o for o in self._orders if o["id"] == changes["id"]), None)
+        if found is None:
+            return {"order": None, "userErrors": [{"field": ["id"], "message": "Order does not exist"}]}
+        if address is not None:
+            found["shippingAddress"] = mailing_address(
+                address.get("firstName") or "", address.get("lastName") or "", address.get("address1") or "",
+                address.get("zip") or "", address.get("city") or "", address.get("countryCode") or "",
+                address.get("address2"))
+        return {"order": found, "userErrors": []}
 
     def _shaped(self, f: Field, value: Any, field_type: str, kind: str, parent: str, where: list) -> Any:
         if kind == SCALAR or value is None:
@@ -589,6 +640,24 @@ class _Resolver:
                 self.search_warnings.append({"path": ["orders"], "query": search, "warnings": [
                     {"field": key, "message": "Invalid search field for this query."}]})
         return orders
+
+
+def _check_input(value: Any, fields: set[str], type_name: str, prefix: str = "") -> None:
+    """What Shopify says of an input object it cannot take, before running anything."""
+    def invalid(problem: str) -> GraphQLError:
+        return GraphQLError(f"Variable $input of type OrderInput! was provided invalid value{problem}",
+                            "INVALID_VARIABLE")
+
+    if not isinstance(value, dict):
+        raise invalid("")
+    for name in value:
+        if name not in fields:
+            raise invalid(f" for {prefix}{name} (Field is not defined on {type_name})")
+    if type_name == "OrderInput" and not isinstance(value.get("id"), str):
+        raise invalid(" for id (Expected value to not be null)")
+    country = value.get("countryCode")
+    if type_name == "MailingAddressInput" and country is not None and not re.fullmatch(r"[A-Z]{2}", str(country)):
+        raise invalid(f" for {prefix}countryCode (Expected \"{country}\" to be one of: AC, AD, AE, ...)")
 
 
 def _page(items: list[dict], args: dict[str, Any], sort_keys: dict[str, str]) -> dict:

@@ -65,7 +65,7 @@ def test_the_chosen_adapter_reaches_its_platform():
 @pytest.mark.parametrize(("env", "handled"), [
     ({"SANDBOX_API_KEY": "k"}, {"cancel_order", "change_delivery", "create_return"}),
     (WOOCOMMERCE, {"cancel_order", "change_delivery"}),
-    (SHOPIFY, set()),
+    (SHOPIFY, {"change_delivery"}),
 ], ids=["sandbox", "woocommerce", "shopify"])
 def test_each_adapter_says_which_requests_it_carries_out(env, handled):
     shop = eshop_from_env(env)

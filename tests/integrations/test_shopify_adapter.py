@@ -20,10 +20,11 @@ from integrations.errors import (
     InvalidRequest,
     NotFound,
     RateLimited,
+    Refused,
     ServiceUnavailable,
     Unsupported,
 )
-from integrations.models import OrderStatus
+from integrations.models import Address, OrderStatus
 from integrations.shopify import ShopifyEShop
 from integrations.transport import Timeouts
 from tests.fakes import ERROR_500, HTML, MALFORMED, SLOW, THROTTLE
@@ -273,3 +274,82 @@ def test_the_token_is_never_sent_in_clear_to_another_machine():
     with pytest.raises(ValueError):
         ShopifyEShop("http://example.myshopify.com", "shpat_x")
     ShopifyEShop("https://example.myshopify.com", "shpat_x")
+
+
+# --- A new shipping address (orderUpdate, scope write_orders) ---
+
+NEW_ADDRESS = Address(name="Anna Schmidt", line1="Gartenweg 3", postal_code="80331", city="München", country="DE",
+                      line2="2. OG")
+
+
+def test_the_shipping_address_is_read_from_the_order():
+    assert order_from_fake("1002", order(1002)).shipping_address == Address(
+        name="Anna Schmidt", line1="Lindenstr. 1", postal_code="10969", city="Berlin", country="DE")
+
+
+def test_a_new_address_replaces_the_old_one_in_the_shop():
+    with running_shopify_fake((order(1002),)) as fake:
+        changed = run(ShopifyEShop(fake.base_url, fake.token).change_delivery(
+            "1002", address=NEW_ADDRESS, idempotency_key="k1"))
+        stored = fake.orders[0]["shippingAddress"]
+    assert changed.shipping_address == NEW_ADDRESS and changed.status is OrderStatus.PAID
+    assert (stored["address1"], stored["address2"], stored["zip"], stored["city"], stored["countryCodeV2"]) == (
+        "Gartenweg 3", "2. OG", "80331", "München", "DE")
+    mutation = json.loads(fake.requests[-1].body)
+    assert mutation["query"].lstrip().startswith("mutation")
+    assert mutation["variables"]["input"]["id"] == "gid://shopify/Order/5001002", "the order's gid, from the read"
+
+
+@pytest.mark.parametrize(("stored", "reason"), [
+    (shipped("IN_TRANSIT"), "order_already_shipped"),
+    (order(1001, cancelled_at="2024-05-02T12:00:00Z", cancel_reason="CUSTOMER"), "order_cancelled"),
+])
+def test_an_order_that_left_or_ended_keeps_its_address(stored, reason):
+    with running_shopify_fake((stored,)) as fake:
+        with pytest.raises(Refused) as refused:
+            run(ShopifyEShop(fake.base_url, fake.token).change_delivery(
+                "1001", address=NEW_ADDRESS, idempotency_key="k1"))
+    assert refused.value.reason == reason
+    assert not any("mutation" in json.loads(r.body)["query"] for r in fake.requests)
+
+
+def test_an_order_gone_between_read_and_write_is_a_user_error_naming_the_field(monkeypatch):
+    read = ShopifyEShop._order_node
+
+    async def node_of_a_deleted_order(self, number):
+        return {**await read(self, number), "id": "gid://shopify/Order/404"}
+
+    monkeypatch.setattr(ShopifyEShop, "_order_node", node_of_a_deleted_order)
+    with running_shopify_fake((order(1002),)) as fake:
+        with pytest.raises(InvalidRequest) as refused:
+            run(ShopifyEShop(fake.base_url, fake.token).change_delivery(
+                "1002", address=NEW_ADDRESS, idempotency_key="k1"))
+    assert refused.value.fields == {"id": "Order does not exist"}
+
+
+def test_an_address_shopify_cannot_take_is_an_invalid_request_and_changes_nothing():
+    not_a_country_code = Address(name="Anna", line1="Gartenweg 3", postal_code="80331", city="München",
+                                 country="Germany")
+    with running_shopify_fake((order(1002),)) as fake:
+        with pytest.raises(InvalidRequest, match="countryCode"):
+            run(ShopifyEShop(fake.base_url, fake.token).change_delivery(
+                "1002", address=not_a_country_code, idempotency_key="k1"))
+        assert fake.orders[0]["shippingAddress"]["city"] == "Berlin"
+
+
+def test_a_token_without_write_orders_cannot_change_the_address():
+    with running_shopify_fake((order(1002),), scopes=frozenset({"read_orders", "read_customers"})) as fake:
+        with pytest.raises(AuthenticationFailed):
+            run(ShopifyEShop(fake.base_url, fake.token).change_delivery(
+                "1002", address=NEW_ADDRESS, idempotency_key="k1"))
+        assert fake.orders[0]["shippingAddress"]["city"] == "Berlin"
+
+
+def test_delivery_days_and_pickup_points_are_not_done_on_shopify():
+    with running_shopify_fake((order(1002),)) as fake:
+        shop = ShopifyEShop(fake.base_url, fake.token)
+        with pytest.raises(Unsupported):
+            run(shop.change_delivery("1002", delivery_date=date(2030, 1, 7), idempotency_key="k1"))
+        with pytest.raises(Unsupported):
+            run(shop.change_delivery("1002", pickup_point_id="DHL-1", idempotency_key="k1"))
+    assert fake.requests == []
