@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import date
 
-from integrations.errors import Refused, Unsupported
+from integrations.errors import InvalidRequest, Refused, Unsupported
 from integrations.models import (
     Address,
     Cancellation,
@@ -116,6 +116,15 @@ class EShop(ABC):
         The flows ask before they ask the customer anything for a request the shop cannot take.
         """
         return getattr(type(self), request) is not getattr(EShop, request)
+
+    def _only_an_address(self, address: Address | None, delivery_date: date | None,
+                         pickup_point_id: str | None) -> Address:
+        """change_delivery's new address, for platforms that keep no delivery day and no pickup points."""
+        if delivery_date is not None or pickup_point_id is not None:
+            raise self._unsupported("delivery days and pickup points")
+        if address is None:
+            raise InvalidRequest(f"{type(self).__name__}: a new address is needed", {"address": "missing"})
+        return address
 
     def _unsupported(self, what: str) -> Unsupported:
         return Unsupported(f"{type(self).__name__} does not handle {what}")

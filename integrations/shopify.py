@@ -155,10 +155,7 @@ class ShopifyEShop(EShop):
         pickup_point_id: str | None = None,
         idempotency_key: str,
     ) -> Order:
-        if delivery_date is not None or pickup_point_id is not None:
-            raise self._unsupported("delivery days and pickup points")
-        if address is None:
-            raise InvalidRequest("shopify: a new address is needed", {"address": "missing"})
+        address = self._only_an_address(address, delivery_date, pickup_point_id)
         node = await self._order_node(number)
         refuse_unless_in_warehouse(_translated(_order, node))
         changes = {"id": node["id"], "shippingAddress": _mailing_address(address)}

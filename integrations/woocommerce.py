@@ -107,10 +107,7 @@ class WooCommerceEShop(EShop):
         pickup_point_id: str | None = None,
         idempotency_key: str,
     ) -> Order:
-        if delivery_date is not None or pickup_point_id is not None:
-            raise self._unsupported("delivery days and pickup points")
-        if address is None:
-            raise InvalidRequest("woocommerce: a new address is needed", {"address": "missing"})
+        address = self._only_an_address(address, delivery_date, pickup_point_id)
         order_id = _order_id(number)
         refuse_unless_in_warehouse(_translated(_order, await self._http.get(f"{ORDERS_PATH}/{order_id}"), []))
         # Setting the same address again changes nothing, so a repeat needs no key.
