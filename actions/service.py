@@ -163,6 +163,7 @@ class ValidateServiceRequestForm(ComplaintSlots, FormValidationAction):
         ownership, proven_order = await check_ownership(dispatcher, tracker, "service_refusal")
         events += _applied(tracker, ownership)
         events += _applied(tracker, _forget_answers_for_another_request(tracker))
+        events += _applied(tracker, _the_only_change_the_shop_makes(tracker))
         # The order just proven is the one to check: no second read of it in the same turn.
         events += _applied(tracker, await _check_request(tracker, proven_order))
         events += _applied(tracker, await check_case_belongs_to_email(dispatcher, tracker))
@@ -179,6 +180,8 @@ class ValidateServiceRequestForm(ComplaintSlots, FormValidationAction):
     async def validate_delivery_change(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                        domain: DomainDict) -> dict[str, Any]:
         kind = chosen(value, DELIVERY_CHANGES)
+        if kind and kind not in eshop().delivery_changes:
+            return {"delivery_change": None, "service_refusal": "unsupported"}
         if kind == "pickup":
             return await _offer_pickup_points(dispatcher, tracker)
         return answer_or_reprompt(dispatcher, tracker, "delivery_change", kind, UNCLEAR["delivery_change"])
@@ -339,6 +342,14 @@ def _forget_answers_for_another_request(tracker: Tracker) -> list[EventType]:
     if not checked or checked == _request_key(tracker):
         return []
     return [SlotSet(slot, None) for slot in (*ALL_REQUEST_SLOTS, "returnable")]
+
+
+def _the_only_change_the_shop_makes(tracker: Tracker) -> list[EventType]:
+    """Where the shop can change only one thing (the address), asking which change has one answer: not asked."""
+    kinds = eshop().delivery_changes
+    if _service(tracker) != CHANGE_DELIVERY or tracker.get_slot("delivery_change") or len(kinds) != 1:
+        return []
+    return [SlotSet("delivery_change", next(iter(kinds)))]
 
 
 async def _check_request(tracker: Tracker, order: Order | None) -> list[EventType]:

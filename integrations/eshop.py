@@ -26,6 +26,9 @@ class EShop(ABC):
     # Whether the platform can email a one-time code (send_login_code); where it cannot,
     # those two methods raise Unsupported and customers verify with order number and email.
     login_codes_supported: bool = True
+    # What change_delivery can change on this platform: "address", "date" (the delivery day), "pickup" (a pickup
+    # point); the flow offers only these.
+    delivery_changes: frozenset[str] = frozenset()
 
     @abstractmethod
     async def get_order(self, number: str) -> Order:

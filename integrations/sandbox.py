@@ -39,6 +39,8 @@ from integrations.transport import HttpTransport
 
 
 class SandboxEShop(EShop):
+    delivery_changes = frozenset({"address", "date", "pickup"})
+
     def __init__(self, transport: HttpTransport) -> None:
         self._http = transport
 

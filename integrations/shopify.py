@@ -134,6 +134,7 @@ CANCEL_REASONS = {
 class ShopifyEShop(EShop):
     # Shopify offers no API through which another app can email a customer a one-time code.
     login_codes_supported = False
+    delivery_changes = frozenset({"address"})
 
     def __init__(self, shop_url: str, access_token: str) -> None:
         require_https(shop_url, "Shopify shop")

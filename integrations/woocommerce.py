@@ -74,6 +74,7 @@ CANCELLATION_REASON = "chatbot_cancellation_reason"
 class WooCommerceEShop(EShop):
     # WooCommerce has no API to email a customer a one-time code.
     login_codes_supported = False
+    delivery_changes = frozenset({"address"})
 
     def __init__(self, store_url: str, consumer_key: str, consumer_secret: str) -> None:
         require_https(store_url, "WooCommerce store")

@@ -78,6 +78,30 @@ def test_a_request_the_shop_cannot_carry_out_is_refused_before_asking_more(shop,
     assert slots["verified_order"] == "100232", "the order is still proven and can be asked about"
     assert slots["service_refusal"] == "unsupported" and slots["requested_slot"] is None
 
+class ShopThatChangesOnlyAddresses(SandboxEShop):
+    """The sandbox, less what WooCommerce and Shopify lack: no delivery days, no pickup points."""
+
+    delivery_changes = frozenset({"address"})
+
+
+@pytest.fixture
+def address_only_shop(shop, monkeypatch):
+    headers = {"Authorization": f"Bearer {shop.api_key}"}
+    limited = ShopThatChangesOnlyAddresses(HttpTransport(shop.base_url, headers, platform="sandbox"))
+    monkeypatch.setattr(service_actions, "eshop", lambda: limited)
+
+
+def test_a_shop_that_changes_only_addresses_asks_for_the_address_straight_away(address_only_shop):
+    slots, messages = validate("change_delivery", just_set={"email": ANNA, "order_id": "100232"})
+    assert slots["delivery_change"] == "address" and slots["requested_slot"] == "new_address"
+    assert messages == []
+
+
+@pytest.mark.parametrize("asked", ["the delivery day", "a pickup point"])
+def test_a_change_the_shop_cannot_make_is_refused_when_named(address_only_shop, asked):
+    slots, _ = validate("change_delivery", just_set={"delivery_change": asked})
+    assert slots["service_refusal"] == "unsupported" and slots["requested_slot"] is None
+
 def test_an_order_proven_earlier_is_not_asked_for_again(shop):
     slots, messages = validate("cancel", slots={"email": ANNA, "verified_order": "100232", "verified_email": ANNA},
                                just_set={"service": "cancel"}, intent="cancel_order")

@@ -71,3 +71,4 @@ def test_each_adapter_says_which_requests_it_carries_out(env, handled):
     shop = eshop_from_env(env)
     requests = {"cancel_order", "change_delivery", "create_return"}
     assert {request for request in requests if shop.handles(request)} == handled
+    assert bool(shop.delivery_changes) == shop.handles("change_delivery"), "the flow offers what it can carry out"
