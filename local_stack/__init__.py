@@ -26,10 +26,12 @@ class Ports:
     sandbox: int = 8800
     actions: int = 5055
     rasa: int = 5005
+    # The shops' webhooks come in here, never on the action server's port (only Rasa may call that one).
+    webhooks: int = 5056
 
     @classmethod
     def free(cls) -> "Ports":
-        return cls(free_port(), free_port(), free_port())
+        return cls(free_port(), free_port(), free_port(), free_port())
 
 
 @dataclass
@@ -45,11 +47,13 @@ class Stack:
     # Where the actions reach the sandbox, when something (a fault-injecting proxy) sits in between.
     actions_backend_url: str | None = None
     api_key: str = field(default_factory=lambda: os.environ.get("SANDBOX_API_KEY") or secrets.token_urlsafe(24))
-    # The sandbox signs its webhooks with this; the receiver in the action server checks them.
+    # The sandbox signs its webhooks with this; the webhook receiver checks them.
     webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     # Guards Rasa's HTTP API, which the webhook receiver uses to tell conversations the shop's news.
     # Hex, because a token starting with "-" would be read as an option on Rasa's command line.
     rasa_token: str = field(default_factory=lambda: secrets.token_hex(24))
+    # Rasa sends it with every action call (endpoints.yml); the action server refuses calls without it.
+    action_token: str = field(default_factory=lambda: os.environ.get("ACTION_SERVER_TOKEN") or secrets.token_hex(24))
     # Settings for the action server beyond the sandbox's: another e-shop or CRM (ESHOP_PLATFORM=shopify...).
     platform_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -62,10 +66,19 @@ class Stack:
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.rasa}"
 
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.actions}"
+
+    @property
+    def webhooks_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.webhooks}"
+
     def start(self, timeout: float = 180) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._spawn("sandbox", [sys.executable, "-m", "sandbox_backend", "--host", "127.0.0.1", "--port", str(self.ports.sandbox)])
         self._spawn("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.ports.actions)])
+        self._spawn("webhooks", [sys.executable, "-m", "webhooks", "--host", "127.0.0.1", "--port", str(self.ports.webhooks)])
         self._spawn(
             "rasa",
             [
@@ -81,7 +94,8 @@ class Stack:
         )
         deadline = time.monotonic() + timeout
         self._wait_until_up("sandbox", f"{self.sandbox_url}/health", deadline)
-        self._wait_until_up("actions", f"http://127.0.0.1:{self.ports.actions}/health", deadline)
+        self._wait_until_up("actions", f"{self.actions_url}/health", deadline)
+        self._wait_until_up("webhooks", f"{self.webhooks_url}/health", deadline)
         self._wait_until_up("rasa", f"{self.rasa_url}/", deadline)
 
     def stop(self) -> None:
@@ -110,11 +124,14 @@ class Stack:
             "TRANSFORMERS_OFFLINE": "1",
             "SANDBOX_API_KEY": self.api_key,
             "SANDBOX_URL": self.actions_backend_url or self.sandbox_url,
-            "SANDBOX_WEBHOOK_URL": f"http://127.0.0.1:{self.ports.actions}/webhooks/sandbox",
+            "SANDBOX_WEBHOOK_URL": f"{self.webhooks_url}/webhooks/sandbox",
             "SANDBOX_WEBHOOK_SECRET": self.webhook_secret,
             "SANDBOX_WEBHOOK_SECRETS": self.webhook_secret,
             "RASA_URL": self.rasa_url,
             "RASA_AUTH_TOKEN": self.rasa_token,
+            "ACTION_SERVER_TOKEN": self.action_token,
+            # rasa-sdk listens on all interfaces unless told otherwise; the actions are for Rasa alone.
+            "SANIC_HOST": os.environ.get("SANIC_HOST", "127.0.0.1"),
             "PYTHONPATH": str(REPO),
         }
         if self.sandbox_database_url:
@@ -144,6 +161,12 @@ class Stack:
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"the {name} server did not come up in time:\n{self.log_tail(name)}")
+
+
+def action_endpoint_yaml(port: int) -> str:
+    """endpoints.yml's action endpoint on another port: Rasa sends the action server's token with each call."""
+    return (f'action_endpoint:\n  url: "http://127.0.0.1:{port}/webhook"\n'
+            '  headers:\n    Authorization: "Bearer ${ACTION_SERVER_TOKEN}"\n')
 
 
 def free_port() -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from local_stack import REPO, Ports, Stack
+from local_stack import REPO, Ports, Stack, action_endpoint_yaml
 
 MODEL = REPO / "models" / "commerce-assistant.tar.gz"
 
@@ -20,7 +20,7 @@ def new_stack(work: Path, **options) -> Stack:
     ports = Ports.free()
     endpoints = work / "endpoints.yml"
     # In-memory tracker store: each test run starts with no conversations.
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{ports.actions}/webhook"\n')
+    endpoints.write_text(action_endpoint_yaml(ports.actions))
     return Stack(
         ports=ports,
         log_dir=work / "logs",
