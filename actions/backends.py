@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import os
+import secrets
 from functools import lru_cache
 
 from rasa_sdk import Tracker
 
-from integrations.config import crm_from_env, eshop_from_env
+from actions.attempt_limits import AttemptLimits, Limits
+from actions.proof import ProofSigner
+from integrations.config import crm_from_env, eshop_from_env, state_database_url
 from integrations.crm import CRM
 from integrations.eshop import EShop
+from integrations.state_database import state_engine
 from integrations.transport import answer_within, correlation_id
+
+logger = logging.getLogger(__name__)
 
 # All upstream calls of one action together: with Rasa's own ~200 ms, a reply fits in 700 ms.
 ACTION_BUDGET_SECONDS = 0.45
@@ -24,6 +33,22 @@ def eshop() -> EShop:
 @lru_cache(maxsize=1)
 def crm() -> CRM:
     return crm_from_env()
+
+
+@lru_cache(maxsize=1)
+def proof_signer() -> ProofSigner:
+    secret = os.environ.get("ACTION_PROOF_SECRET")
+    if not secret:
+        # Still safe, but proofs die with this process and other action servers cannot read them.
+        logger.warning(json.dumps({"event": "action_proof_secret_missing",
+                                   "hint": "set ACTION_PROOF_SECRET, the same on every action server"}))
+        return ProofSigner(secrets.token_bytes(32))
+    return ProofSigner(secret.encode())
+
+
+@lru_cache(maxsize=1)
+def attempt_limits() -> AttemptLimits:
+    return AttemptLimits(state_engine(state_database_url()), Limits.from_env())
 
 
 def conversation_ref(tracker: Tracker) -> str:

@@ -25,7 +25,7 @@ from actions.form_answers import answer_or_reprompt, attempt_failed, button, ord
 from actions.handover import transcript
 from actions.orders import day_name
 from actions.user_input import choice_in, chosen
-from actions.verification import first, missed
+from actions.verification import first, missed_proof, proof_refused
 from integrations.errors import IntegrationError, NotFound
 from integrations.outbox import DELIVERED, PENDING
 
@@ -109,7 +109,8 @@ async def check_case_belongs_to_email(dispatcher: CollectingDispatcher, tracker:
     if tracker.get_slot("service") != CASE_STATUS or not (email and number and given_now):
         return []
     try:
-        ticket = await crm().get_ticket(number)
+        # Case numbers can be guessed like order numbers: the same limits, the same answer when refused.
+        ticket = None if await proof_refused(tracker, email) else await crm().get_ticket(number)
     except NotFound:
         ticket = None
     except IntegrationError:
@@ -118,7 +119,7 @@ async def check_case_belongs_to_email(dispatcher: CollectingDispatcher, tracker:
         case = {"number": ticket.number, "status": ticket.status, "subject": ticket.subject,
                 "due_at": ticket.due_at.isoformat() if ticket.due_at else None}
         return [SlotSet("service_case", json.dumps(case))]
-    slots = missed(tracker, "case_number", "service_refusal")
+    slots = await missed_proof(tracker, email, "case_number", "service_refusal")
     if "service_refusal" not in slots:
         dispatcher.utter_message(response="utter_case_not_found_for_email", case_number=number, email=email)
     return [SlotSet(name, value) for name, value in slots.items()]

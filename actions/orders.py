@@ -24,7 +24,16 @@ from actions.backends import bind_conversation, conversation_ref, eshop, turn_re
 from actions.crm_log import record_interaction_later
 from actions.csat import resolved
 from actions.user_input import login_code_in
-from actions.verification import check_ownership, email_slot, first, order_number_slot, owned_order, proven
+from actions.verification import (
+    check_ownership,
+    email_slot,
+    first,
+    is_proven,
+    order_number_slot,
+    proven,
+    proven_customer,
+    send_login_code,
+)
 from integrations.errors import IntegrationError
 from integrations.models import Order, OrderStatus, Shipment
 from webhooks.conversations import email_hash, remember_conversation
@@ -55,7 +64,7 @@ class ValidateOrderLookupForm(FormValidationAction):
         if tracker.get_slot("lookup_failure"):
             return []
         wants_code = tracker.get_slot("use_login_code") and eshop().login_codes_supported
-        if wants_code and not tracker.get_slot("verified_customer_id"):
+        if wants_code and not proven_customer(tracker):
             return ["email", "login_code"]
         return ["email", "order_id"]
 
@@ -71,11 +80,7 @@ class ValidateOrderLookupForm(FormValidationAction):
     def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        slots = email_slot(value, dispatcher)
-        proven_email = tracker.get_slot("login_code_sent_to")
-        if slots["email"] and proven_email and proven_email != slots["email"]:
-            slots["verified_customer_id"] = None
-        return slots
+        return email_slot(value, dispatcher)
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -92,14 +97,16 @@ class ValidateOrderLookupForm(FormValidationAction):
         if not code:
             dispatcher.utter_message(response="utter_login_code_malformed")
             return {"login_code": None}
+        email = tracker.get_slot("email")
         try:
-            check = await eshop().verify_login_code(tracker.get_slot("email"), code)
+            check = await eshop().verify_login_code(email, code)
             if not check.verified:
                 return _failed_code_attempt(dispatcher, check.attempts_left)
             orders = await eshop().orders_of_customer(check.customer_id)
         except IntegrationError:
             return {"login_code": None, "lookup_failure": "unavailable"}
-        slots = {"login_code": None, "verified_customer_id": check.customer_id, "order_id": None}
+        proof = proven(tracker, email, orders=[order.number for order in orders], customer_id=check.customer_id)
+        slots = {"login_code": None, "order_id": None, **{event["name"]: event["value"] for event in proof}}
         if not orders:
             slots["lookup_failure"] = "no_orders"
         elif len(orders) == 1:
@@ -115,7 +122,7 @@ class ActionAskOrderId(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         bind_conversation(tracker)
-        customer_id = tracker.get_slot("verified_customer_id")
+        customer_id = proven_customer(tracker)
         if not customer_id:
             dispatcher.utter_message(response="utter_ask_order_id")
             return []
@@ -139,10 +146,12 @@ class ActionAskLoginCode(Action):
         events: list[EventType] = []
         if tracker.get_slot("login_code_sent_to") != email:
             try:
-                await eshop().send_login_code(email)
+                sent = await send_login_code(tracker, email)
             except IntegrationError:
                 return _stop_lookup("unavailable")
-            dispatcher.utter_message(response="utter_login_code_sent", email=email)
+            # Past the limit no mail goes out, and the customer is told to use a code sent before.
+            dispatcher.utter_message(response="utter_login_code_sent" if sent else "utter_login_code_limit",
+                                     email=email)
             events.append(SlotSet("login_code_sent_to", email))
         dispatcher.utter_message(response="utter_ask_login_code")
         return events
@@ -159,19 +168,20 @@ class ActionShowOrderStatus(Action):
         failure = tracker.get_slot("lookup_failure")
         if failure:
             return reset + _explain_failure(dispatcher, tracker, failure)
-        try:
-            order = await owned_order(email, number) if number and email else None
-        except IntegrationError:
-            return reset + _explain_failure(dispatcher, tracker, "unavailable")
-        if not order:
+        if not is_proven(tracker, number):
+            # Only the form proves an order; a tracker that merely names one shows nothing.
             dispatcher.utter_message(response="utter_order_not_found_for_email", order_number=number, email=email)
             return reset
+        try:
+            order = await eshop().get_order(number)
+        except IntegrationError:
+            return reset + _explain_failure(dispatcher, tracker, "unavailable")
         for message in status_messages(order):
             dispatcher.utter_message(**message)
         _log_lookup(tracker, f"Asked where order #{order.number} is; told it is {order.status.value}.", "answered")
         await _follow_news_of(tracker, order)
-        # Kept, so that "can I cancel it?" right after needs no second proof.
-        return reset + proven(order.number, email) + resolved("order_status")
+        # "can I cancel it?" right after needs no second proof: verified_order names this one.
+        return reset + [SlotSet("verified_order", order.number)] + resolved("order_status")
 
 
 def status_messages(order: Order) -> list[dict[str, Any]]:

@@ -122,11 +122,12 @@ REFUSALS = {
     "unsupported": "utter_service_unsupported",
     "unavailable": "utter_backend_unavailable",
     "too_many_attempts": "utter_service_attempts_exhausted",
+    "not_proven": "utter_service_not_proven",
 }
 # How a request ended; the rules branch on it (a person is offered after NEEDS_HUMAN).
 DONE, REFUSED, NEEDS_HUMAN = "done", "refused", "needs_human"
 # After these the customer needs a person; the others come with their own next step.
-OFFER_HUMAN_AFTER = {"unsupported", "unavailable", "too_many_attempts", "outside_return_window",
+OFFER_HUMAN_AFTER = {"unsupported", "unavailable", "too_many_attempts", "not_proven", "outside_return_window",
                      "condition_not_accepted", "order_already_shipped"}
 
 
@@ -302,6 +303,12 @@ class ActionSubmitServiceRequest(Action):
         service, refusal = _service(tracker), tracker.get_slot("service_refusal")
         if refusal:
             return reset + _explain_refusal(dispatcher, tracker, refusal)
+        if service != CASE_STATUS and not is_proven(tracker, tracker.get_slot("order_id")):
+            # The form proves the order before it gets here; a call without a proof signed by this
+            # server for this conversation is not one the form made, whatever its slots say.
+            logger.warning(json.dumps({"event": "service_request_unproven", "service": service,
+                                       "conversation": conversation_ref(tracker)}))
+            return reset + _explain_refusal(dispatcher, tracker, "not_proven")
         carry_out = {CANCEL: _cancel, CHANGE_DELIVERY: _change_delivery, RETURN: _create_return,
                      RETURN_STATUS: _tell_return_status, COMPLAINT: open_complaint, CASE_STATUS: tell_case_status}[service]
         try:

@@ -1,18 +1,22 @@
 """Proving that an order is the customer's: its number and the email it was placed with must match.
 
-Shared by every form that touches an order, so the rule is written once. Unknown numbers and
-mismatched emails get the same answer, so nobody learns anything about other customers' orders.
+Shared by every form that touches an order, so the rule is written once. Unknown numbers, mismatched
+emails and tries refused by the attempt limits (actions/attempt_limits.py) all get the same answer,
+so nobody learns anything about other customers' orders. What was proven is kept as a proof the
+action server signs (actions/proof.py): every later action reads ownership from it, not from slots.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, Sequence
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.backends import eshop
+from actions.backends import attempt_limits, eshop, proof_signer
+from actions.proof import Proof
 from actions.user_input import normalized_email, normalized_order_number
 from integrations.errors import IntegrationError, InvalidRequest, NotFound
 from integrations.models import Order
@@ -42,12 +46,12 @@ async def check_ownership(
     if not (email and number and given_now) or tracker.get_slot(failure_slot):
         return [], None
     try:
-        order = await owned_order(email, number)
+        order = None if await proof_refused(tracker, email) else await owned_order(email, number)
     except IntegrationError:
         return [SlotSet(failure_slot, "unavailable")], None
     if order:
-        return proven(order.number, email), order
-    slots = missed(tracker, "order_id", failure_slot)
+        return proven(tracker, email, orders=[order.number]), order
+    slots = await missed_proof(tracker, email, "order_id", failure_slot)
     if failure_slot not in slots:
         dispatcher.utter_message(response="utter_order_not_found_for_email", order_number=number, email=email)
     return [SlotSet(name, value) for name, value in slots.items()], None
@@ -63,16 +67,70 @@ def missed(tracker: Tracker, slot: str, failure_slot: str) -> dict[str, Any]:
     return slots
 
 
-def proven(number: str, email: str) -> list[EventType]:
-    """Remember which order this email has proven, so the next request about it needs no second proof."""
-    return [SlotSet("verified_order", number), SlotSet("verified_email", email)]
+async def missed_proof(tracker: Tracker, email: str, slot: str, failure_slot: str) -> dict[str, Any]:
+    """A failed proof (wrong pair, or refused by the limits): counted over time, and in this form."""
+    await asyncio.to_thread(attempt_limits().record_miss, attempt_keys(tracker, email))
+    return missed(tracker, slot, failure_slot)
+
+
+async def proof_refused(tracker: Tracker, email: str) -> bool:
+    return await asyncio.to_thread(attempt_limits().proof_refused, attempt_keys(tracker, email))
+
+
+async def send_login_code(tracker: Tracker, email: str) -> bool:
+    """Sends a one-time code unless this email or conversation has had its share; False: no mail was sent.
+
+    Raises IntegrationError when the shop cannot be reached.
+    """
+    if not await asyncio.to_thread(attempt_limits().take_code, attempt_keys(tracker, email)):
+        return False
+    await eshop().send_login_code(email)
+    return True
+
+
+def attempt_keys(tracker: Tracker, email: str) -> dict[str, str | None]:
+    """Who is trying: the email, the conversation, and the client address the channel vouched for."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    client = metadata.get("client") if isinstance(metadata, dict) else None
+    return {"email": email, "conversation": tracker.sender_id, "client": client if isinstance(client, str) else None}
+
+
+def proven(tracker: Tracker, email: str, orders: Sequence[str] = (), customer_id: str | None = None) -> list[EventType]:
+    """Sign what this email has now proven, added to what it proved before in this conversation.
+
+    `verified_order` names the order proven last, so "cancel it" right after needs no number; it proves
+    nothing by itself.
+    """
+    earlier = proof_of(tracker)
+    proof = Proof(email, frozenset(orders), customer_id)
+    if earlier and earlier.email == email:
+        proof = earlier.widened(proof.orders, customer_id)
+    events: list[EventType] = [SlotSet("ownership_proof", proof_signer().sign(tracker.sender_id, proof))]
+    if len(orders) == 1:
+        events.append(SlotSet("verified_order", orders[0]))
+    return events
+
+
+def proof_of(tracker: Tracker) -> Proof | None:
+    return proof_signer().read(tracker.sender_id, tracker.get_slot("ownership_proof"))
 
 
 def is_proven(tracker: Tracker, number: str | None) -> bool:
     """Whether `number` was proven with the email the conversation has now (another email proves nothing)."""
-    email = tracker.get_slot("email")
-    return bool(number and email and tracker.get_slot("verified_order") == number
-                and tracker.get_slot("verified_email") == email)
+    proof = proof_of(tracker)
+    return bool(number and proof and proof.email == tracker.get_slot("email") and number in proof.orders)
+
+
+def proven_email(tracker: Tracker) -> str | None:
+    """The email this conversation has proven, whatever the email slot says now."""
+    proof = proof_of(tracker)
+    return proof.email if proof else None
+
+
+def proven_customer(tracker: Tracker) -> str | None:
+    """The customer account proven with a one-time code for the email the conversation has now."""
+    proof = proof_of(tracker)
+    return proof.customer_id if proof and proof.email == tracker.get_slot("email") else None
 
 
 def email_slot(value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:

@@ -54,6 +54,8 @@ class Stack:
     rasa_token: str = field(default_factory=lambda: secrets.token_hex(24))
     # Rasa sends it with every action call (endpoints.yml); the action server refuses calls without it.
     action_token: str = field(default_factory=lambda: os.environ.get("ACTION_SERVER_TOKEN") or secrets.token_hex(24))
+    # Signs what a conversation has proven (actions/proof.py); only the action servers hold it.
+    proof_secret: str = field(default_factory=lambda: os.environ.get("ACTION_PROOF_SECRET") or secrets.token_hex(32))
     # Settings for the action server beyond the sandbox's: another e-shop or CRM (ESHOP_PLATFORM=shopify...).
     platform_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -77,7 +79,8 @@ class Stack:
     def start(self, timeout: float = 180) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._spawn("sandbox", [sys.executable, "-m", "sandbox_backend", "--host", "127.0.0.1", "--port", str(self.ports.sandbox)])
-        self._spawn("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.ports.actions)])
+        self._spawn("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.ports.actions)],
+                    private_env={"ACTION_PROOF_SECRET": self.proof_secret})
         self._spawn("webhooks", [sys.executable, "-m", "webhooks", "--host", "127.0.0.1", "--port", str(self.ports.webhooks)])
         self._spawn(
             "rasa",
@@ -144,10 +147,12 @@ class Stack:
         path = self.log_dir / f"{name}.log"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
-    def _spawn(self, name: str, command: list[str]) -> None:
+    def _spawn(self, name: str, command: list[str], private_env: dict[str, str] | None = None) -> None:
+        """`private_env`: settings only this process may see."""
         log = open(self.log_dir / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(
-            command, cwd=REPO, env=self.environment(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command, cwd=REPO, env={**self.environment(), **(private_env or {})}, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
 
     def _wait_until_up(self, name: str, url: str, deadline: float) -> None:

@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import backends, crm_log
 from actions.crm_log import wait_for_pending_writes
+from actions.proof import Proof
 from webhooks import conversations
 
 DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())
@@ -34,9 +35,11 @@ def fresh_state(monkeypatch, tmp_path):
     monkeypatch.setenv("STATE_DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
     crm_log.outbox.cache_clear()
     conversations._state_links.cache_clear()
+    backends.attempt_limits.cache_clear()
     yield
     crm_log.outbox.cache_clear()
     conversations._state_links.cache_clear()
+    backends.attempt_limits.cache_clear()
 
 
 @pytest.fixture
@@ -92,6 +95,11 @@ def tracker(
         {"name": active_loop} if active_loop else {},
         "action_listen",
     )
+
+
+def proof_for(email: str, *orders: str, customer_id: str | None = None, sender: str = "unit-test-user") -> str:
+    """The signed proof the form leaves once `email` has proven `orders` (or an account) in conversation `sender`."""
+    return backends.proof_signer().sign(sender, Proof(email, frozenset(orders), customer_id))
 
 
 def run(action, a_tracker: Tracker) -> tuple[dict[str, Any], list[dict]]:

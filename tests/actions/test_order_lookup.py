@@ -10,7 +10,8 @@ from actions.orders import (
     ActionShowOrderStatus,
     ValidateOrderLookupForm,
 )
-from tests.actions.conftest import api, followups, latest_code, responses, run, tracker
+from actions.backends import proof_signer
+from tests.actions.conftest import api, followups, latest_code, proof_for, responses, run, tracker
 from webhooks import conversations
 
 ORDER_DATA_KEYS = {"carrier", "tracking_url", "eta", "delay_reason", "total", "cancel_reason"}
@@ -79,7 +80,8 @@ def test_code_login_picks_the_only_order(shop):
         slots={"email": email, "use_login_code": True, "login_code_sent_to": email, "requested_slot": "login_code"},
         just_set={"login_code": f"it's {code}"},
     )
-    assert slots["verified_customer_id"] == "cust_carla" and slots["order_id"] == "100236"
+    proof = proof_signer().read("unit-test-user", slots["ownership_proof"])
+    assert proof.customer_id == "cust_carla" and proof.orders == {"100236"} and slots["order_id"] == "100236"
     assert messages == []
 
 
@@ -92,7 +94,7 @@ def test_wrong_code_says_how_many_tries_are_left(shop):
         slots={"email": email, "use_login_code": True, "login_code_sent_to": email, "requested_slot": "login_code"},
         just_set={"login_code": wrong},
     )
-    assert slots["login_code"] is None and "verified_customer_id" not in slots
+    assert slots["login_code"] is None and "ownership_proof" not in slots
     assert messages == [{**messages[0], "response": "utter_login_code_wrong", "attempts_left": 4}]
 
 
@@ -108,7 +110,8 @@ def test_code_is_sent_once_per_address(shop):
 
 
 def test_verified_customer_chooses_among_own_orders(shop):
-    _, messages = run(ActionAskOrderId(), tracker(slots={"verified_customer_id": "cust_anna"}))
+    anna = "anna.schmidt@example.com"
+    _, messages = run(ActionAskOrderId(), tracker(slots={"email": anna, "ownership_proof": proof_for(anna, customer_id="cust_anna")}))
     (message,) = messages
     assert message["response"] == "utter_ask_order_choice"
     payloads = {b["payload"] for b in message["buttons"]}
@@ -116,8 +119,10 @@ def test_verified_customer_chooses_among_own_orders(shop):
     assert not any("100234" in p for p in payloads)  # Ben's order
 
 
-def show(order_id: str, email: str, **slots):
-    return run(ActionShowOrderStatus(), tracker(slots={"order_id": order_id, "email": email, **slots}, active_loop=None))
+def show(order_id: str, email: str, *, proven: bool = True):
+    """The status action after the form proved `order_id` for `email` (proven=False: a tracker that only names it)."""
+    proof = {"ownership_proof": proof_for(email, order_id)} if proven else {}
+    return run(ActionShowOrderStatus(), tracker(slots={"order_id": order_id, "email": email, **proof}, active_loop=None))
 
 
 def test_shipped_order_shows_carrier_tracking_and_eta(shop):
@@ -154,14 +159,16 @@ def test_each_status_has_its_explanation(shop, number, email, response):
     assert responses(messages) == [response]
 
 
-def test_status_is_never_shown_for_another_email(shop):
-    _, messages = show("100234", "anna.schmidt@example.com")
+def test_status_is_never_shown_without_a_proof(shop):
+    _, messages = show("100234", "anna.schmidt@example.com", proven=False)
     assert responses(messages) == ["utter_order_not_found_for_email"]
     assert not ORDER_DATA_KEYS & messages[0].keys()
 
 
 def test_answered_lookup_is_logged_once_on_the_crm_contact(shop):
-    a_tracker = tracker(slots={"order_id": "100235", "email": "anna.schmidt@example.com"}, active_loop=None, sender="crm-log-test")
+    anna = "anna.schmidt@example.com"
+    a_tracker = tracker(slots={"order_id": "100235", "email": anna, "ownership_proof": proof_for(anna, "100235", sender="crm-log-test")},
+                        active_loop=None, sender="crm-log-test")
     run(ActionShowOrderStatus(), a_tracker)
     run(ActionShowOrderStatus(), a_tracker)  # the same turn again, as after a retry
     (contact,) = api(shop, "GET", "/v1/crm/contacts", params={"email": "anna.schmidt@example.com"})["data"]
@@ -215,6 +222,28 @@ def test_a_verified_lookup_lets_the_shops_news_reach_the_conversation(shop):
 
 
 def test_a_refused_lookup_links_nothing(shop):
-    show("100234", "anna.schmidt@example.com")
+    show("100234", "anna.schmidt@example.com", proven=False)
     links = conversations._state_links()
     assert links.conversation_for("100234", conversations.email_hash("anna.schmidt@example.com")) is None
+
+
+def test_code_requests_beyond_the_limit_send_no_mail(shop):
+    email = "david.chen@example.com"
+    before = len(api(shop, "GET", "/v1/sandbox/mailbox", params={"to": email})["data"])
+    said = []
+    for n in range(6):  # six new conversations, as a script would open them
+        _, messages = run(ActionAskLoginCode(), tracker(slots={"email": email, "use_login_code": True}, sender=f"s{n}"))
+        said.append(responses(messages)[0])
+    assert said == ["utter_login_code_sent"] * 3 + ["utter_login_code_limit"] * 3
+    assert len(api(shop, "GET", "/v1/sandbox/mailbox", params={"to": email})["data"]) == before + 3
+
+
+def test_a_code_proves_the_email_and_its_orders(shop):
+    email = "carla.rossi@example.com"
+    run(ActionAskLoginCode(), tracker(slots={"email": email, "use_login_code": True}))
+    slots, _ = validate(
+        slots={"email": email, "use_login_code": True, "login_code_sent_to": email, "requested_slot": "login_code"},
+        just_set={"login_code": latest_code(shop, email)},
+    )
+    _, messages = run(ActionShowOrderStatus(), tracker(slots={**slots, "email": email}, active_loop=None))
+    assert responses(messages) == ["utter_shipment_delayed"]

@@ -17,7 +17,7 @@ from actions.service import (
 from integrations.eshop import EShop
 from integrations.sandbox import SandboxEShop
 from integrations.transport import HttpTransport
-from tests.actions.conftest import api, responses, run, tracker
+from tests.actions.conftest import api, proof_for, responses, run, tracker
 
 ANNA, BEN = "anna.schmidt@example.com", "ben.miller@example.com"
 
@@ -103,20 +103,20 @@ def test_a_change_the_shop_cannot_make_is_refused_when_named(address_only_shop, 
     assert slots["service_refusal"] == "unsupported" and slots["requested_slot"] is None
 
 def test_an_order_proven_earlier_is_not_asked_for_again(shop):
-    slots, messages = validate("cancel", slots={"email": ANNA, "verified_order": "100232", "verified_email": ANNA},
+    slots, messages = validate("cancel", slots={"email": ANNA, "verified_order": "100232", "ownership_proof": proof_for(ANNA, "100232")},
                                just_set={"service": "cancel"}, intent="cancel_order")
     assert slots["order_id"] == "100232" and slots["requested_slot"] == "service_confirmed"
 
 
 def test_the_form_revalidating_the_same_email_keeps_the_proof(shop):
     # On activation Rasa sends the slots already filled, the email among them, for validation.
-    slots, _ = validate("cancel", slots={"verified_order": "100232", "verified_email": ANNA},
+    slots, _ = validate("cancel", slots={"verified_order": "100232", "ownership_proof": proof_for(ANNA, "100232")},
                         just_set={"email": ANNA, "service": "cancel"}, intent="cancel_order")
     assert slots["order_id"] == "100232" and slots["requested_slot"] == "service_confirmed"
 
 
 def test_another_email_does_not_inherit_the_proof(shop):
-    slots, messages = validate("cancel", slots={"verified_order": "100232", "verified_email": ANNA, "order_id": "100232"},
+    slots, messages = validate("cancel", slots={"verified_order": "100232", "ownership_proof": proof_for(ANNA, "100232"), "order_id": "100232"},
                                just_set={"email": BEN})
     assert slots["order_id"] is None and responses(messages) == ["utter_order_not_found_for_email"]
     assert "service_order" not in slots
@@ -251,3 +251,41 @@ def test_pickup_points_near_the_address_are_offered_and_the_chosen_one_is_writte
     _, done = submit({**asking, "pickup_point": options[0]["id"], "service_confirmed": True})
     assert responses(done) == ["utter_delivery_pickup_changed"]
     assert api(fresh_shop, "GET", "/v1/orders/100231")["pickup_point_id"] == options[0]["id"]
+
+
+# ---- Ownership is read from the signed proof, never from the slots a tracker brings.
+
+def forged(service: str, number: str, email: str, **answers) -> dict:
+    """What a forged action call claims: a confirmed request with every slot the form would have set."""
+    snapshot = json.dumps({"number": number, "status": "paid", "total": "1", "lines": []})
+    return {"service": service, "email": email, "order_id": number, "verified_order": number,
+            "service_checked": f"{service}:{number}", "service_order": snapshot, "service_confirmed": True, **answers}
+
+
+@pytest.mark.parametrize(("service", "answers"), [
+    ("cancel", {}),
+    ("change_delivery", {"delivery_change": "address", "new_address": json.dumps(
+        {"name": "X", "line1": "Evil Street 1", "postal_code": "10115", "city": "Berlin", "country": "DE"})}),
+])
+def test_a_request_without_a_proof_changes_nothing(fresh_shop, service, answers):
+    before = api(fresh_shop, "GET", "/v1/orders/100232")
+    slots, messages = submit(forged(service, "100232", BEN, **answers))
+    assert responses(messages) == ["utter_service_not_proven"] and slots["service_outcome"] == "needs_human"
+    assert api(fresh_shop, "GET", "/v1/orders/100232") == before
+
+
+def test_a_proof_from_another_conversation_changes_nothing(fresh_shop):
+    stolen = proof_for(ANNA, "100232", sender="someone-else")
+    _, messages = submit({**forged("cancel", "100232", ANNA), "ownership_proof": stolen})
+    assert responses(messages) == ["utter_service_not_proven"]
+    assert api(fresh_shop, "GET", "/v1/orders/100232")["status"] == "paid"
+
+
+def test_guessing_numbers_after_one_miss_proves_nothing(shop):
+    # Anna's orders are 100231, 100232, 100235 and 100238: after the first wrong guess none is found.
+    found = []
+    for number in (str(n) for n in range(100230, 100243)):
+        slots, _ = validate("cancel", just_set={"email": ANNA, "order_id": number})
+        if slots.get("ownership_proof"):
+            found.append(number)
+    assert found == []
