@@ -49,7 +49,7 @@ class Limits:
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Limits":
         number = lambda name, default: int(env.get(name) or default)  # noqa: E731
         return cls(
-            miss_window=timedelta(minutes=number("VERIFY_WINDOW_MINUTES", 15)),
+            miss_window=timedelta(minutes=number("VERIFY_WINDOW_MINUTES", 60)),
             misses={"email": number("VERIFY_MISSES_PER_EMAIL", 1),
                     "conversation": number("VERIFY_MISSES_PER_CONVERSATION", 3),
                     "client": number("VERIFY_MISSES_PER_CLIENT", 10)},

@@ -76,10 +76,11 @@ class Stack:
     def webhooks_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.webhooks}"
 
-    def start(self, timeout: float = 180) -> None:
+    def start(self, timeout: float = 360) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._spawn("sandbox", [sys.executable, "-m", "sandbox_backend", "--host", "127.0.0.1", "--port", str(self.ports.sandbox)])
-        self._spawn("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.ports.actions)],
+        self._spawn("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.ports.actions),
+                                "--logging-config-file", str(REPO / "redacted_logging.yml")],
                     private_env={"ACTION_PROOF_SECRET": self.proof_secret})
         self._spawn("webhooks", [sys.executable, "-m", "webhooks", "--host", "127.0.0.1", "--port", str(self.ports.webhooks)])
         self._spawn(
@@ -92,6 +93,8 @@ class Stack:
                 "--endpoints", str(self.endpoints),
                 "--cors", "*",
                 "--enable-api", "--auth-token", self.rasa_token,
+                # Warnings and errors without what customers typed (channels/log_redaction.py).
+                "--logging-config-file", str(REPO / "redacted_logging.yml"),
                 *(["--debug"] if os.environ.get("STACK_DEBUG") else []),
             ],
         )
@@ -171,7 +174,8 @@ class Stack:
 def action_endpoint_yaml(port: int) -> str:
     """endpoints.yml's action endpoint on another port: Rasa sends the action server's token with each call."""
     return (f'action_endpoint:\n  url: "http://127.0.0.1:{port}/webhook"\n'
-            '  headers:\n    Authorization: "Bearer ${ACTION_SERVER_TOKEN}"\n')
+            # Unquoted: Rasa replaces ${...} only in plain YAML scalars.
+            '  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n')
 
 
 def free_port() -> int:

@@ -14,6 +14,7 @@ The assistant is up.
   REST:      curl -s localhost:{rasa}/webhooks/rest/webhook -d '{{"sender": "me", "message": "where is my order?"}}'
   Socket.IO: a web chat widget (e.g. rasa-webchat) pointed at http://localhost:{rasa}
   Sandbox:   http://localhost:{sandbox} (API in sandbox_backend/openapi.yaml; key in SANDBOX_API_KEY)
+  Webhooks:  http://localhost:{webhooks}/webhooks/<shopify|woocommerce|sandbox> (the shops' door; the actions have none)
   Logs:      var/log/
 Try order 100234 with ben.miller@example.com.
 """
@@ -22,10 +23,10 @@ Try order 100234 with ben.miller@example.com.
 def main() -> int:
     stack = Stack(ports=Ports(), log_dir=REPO / "var" / "log", endpoints=REPO / "endpoints.yml")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print("Starting the sandbox backend, the action server and the Rasa server (about 30 s)...")
+    print("Starting the sandbox backend, the action server, the webhook receiver and the Rasa server (about 30 s)...")
     try:
         stack.start()
-        print(HOW_TO_TALK.format(rasa=stack.ports.rasa, sandbox=stack.ports.sandbox))
+        print(HOW_TO_TALK.format(rasa=stack.ports.rasa, sandbox=stack.ports.sandbox, webhooks=stack.ports.webhooks))
         if sys.stdin.isatty():
             chat(stack)
         else:

@@ -2,10 +2,10 @@
 
 Rasa warns that a response is "not used in any story or rule" when only a
 custom action or a form's question sends it. Such a warning is accepted only
-if actions/ really names the response or a form asks for that slot, and
+if actions/ or channels/ really names the response or a form asks for that slot, and
 EXTERNAL_* intents (triggered by webhooks) may lack NLU examples; every
 other warning fails the build. The reverse is
-checked too: a response named in actions/ must exist in the domain.
+checked too: a response named there must exist in the domain.
 """
 
 from __future__ import annotations
@@ -35,8 +35,13 @@ def form_questions(domain: dict) -> set[str]:
     return questions
 
 
+# The custom actions send responses, and so does the channel guard (channels/guard.py) before the dialogue.
+SENDERS = ("actions", "channels")
+
+
 def responses_named_in_actions() -> set[str]:
-    return {name for path in (REPO / "actions").glob("*.py") for name in RESPONSE_IN_CODE.findall(path.read_text())}
+    paths = [path for folder in SENDERS for path in (REPO / folder).glob("*.py")]
+    return {name for path in paths for name in RESPONSE_IN_CODE.findall(path.read_text())}
 
 
 def main() -> int:
@@ -57,7 +62,8 @@ def main() -> int:
         if not (unused and unused.group(1) in used_outside_stories):
             problems.append(warning)
     domain_responses = set(domain["responses"])
-    problems += [f"actions/ names '{name}', which domain.yml does not define" for name in sorted(in_code - domain_responses)]
+    problems += [f"actions/ or channels/ name '{name}', which domain.yml does not define"
+                 for name in sorted(in_code - domain_responses)]
     if result.returncode != 0:
         problems.append(f"rasa data validate exited with {result.returncode}")
     for problem in problems:
@@ -65,7 +71,7 @@ def main() -> int:
     if problems:
         print(output[-3000:], file=sys.stderr)
         return 1
-    print(f"rasa data validate: clean ({len(in_code)} responses sent from actions/)")
+    print(f"rasa data validate: clean ({len(in_code)} responses sent from actions/ and channels/)")
     return 0
 
 

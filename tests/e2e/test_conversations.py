@@ -37,15 +37,16 @@ def test_email_first_then_number(chat: Chat):
 
 
 def test_wrong_email_gets_no_order_data(chat: Chat):
+    # The wrong email is one no other test proves orders with: a miss suspends its number proofs for a while.
     chat.say("where is order 100234")
-    answer = chat.say("anna.schmidt@example.com")
+    answer = chat.say("david.chen@example.com")
     assert "couldn't find order #100234" in answer
     assert not order_data_shown(answer), answer
 
 
 def test_correcting_the_email_after_a_mismatch(chat: Chat):
     chat.say("track order 100234")
-    assert "couldn't find" in chat.say("anna.schmidt@example.com")
+    assert "couldn't find" in chat.say("david.chen@example.com")
     assert "order number" in chat.say("sorry, it was ben.miller@example.com").lower()
     answer = chat.say("100234")
     assert TRACKING_URL.search(answer), answer

@@ -133,7 +133,8 @@ def test_shipped_order_by_number_and_email(chat: Chat):
 
 def test_wrong_email_gets_no_order_data(chat: Chat):
     chat.say("where is order 100234")
-    answer = chat.say(ANNA)
+    # Another customer's email, not one the other tests prove orders with: a miss suspends its number proofs.
+    answer = chat.say("david.chen@example.com")
     assert "couldn't find order #100234" in answer
     assert "DHL" not in answer and not TRACKING_URL.search(answer), answer
 
