@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 
+from integrations.config import ConfigurationError
 from webhooks.app import create_app, receiver_from_env
 
 
@@ -21,7 +22,13 @@ def main() -> int:
     args = parser.parse_args()
     # Our log lines are JSON objects already.
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    receiver = receiver_from_env()
+    try:
+        receiver = receiver_from_env()
+    except ConfigurationError as problem:
+        # Without the shop, no news could be confirmed: refuse to start rather than take deliveries blind.
+        logging.getLogger("webhooks").error(json.dumps({"event": "webhook_receiver_misconfigured",
+                                                        "problem": str(problem)}))
+        return 2
     for sender in receiver.unconfigured():
         logging.getLogger("webhooks").warning(json.dumps({"event": "webhook_sender_unconfigured", "sender": sender}))
     create_app(receiver).run(host=args.host, port=args.port, access_log=False, motd=False)

@@ -4,7 +4,9 @@ webhook_blueprint() mounts in any Sanic app (the action server's, so that a chan
 cache the actions read through); create_app() serves it alone (`python -m webhooks`).
 
 Settings come from the environment: SHOPIFY_WEBHOOK_SECRETS, WOOCOMMERCE_WEBHOOK_SECRETS and
-SANDBOX_WEBHOOK_SECRETS (comma-separated, newest first), STATE_DATABASE_URL, RASA_URL and RASA_AUTH_TOKEN.
+SANDBOX_WEBHOOK_SECRETS (comma-separated, newest first), STATE_DATABASE_URL, RASA_URL and RASA_AUTH_TOKEN,
+and the e-shop's, as for the actions (ESHOP_PLATFORM and its settings): orders are read back from the shop
+before a customer is told anything.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from integrations.config import state_database_url
+from integrations.config import eshop_from_env, state_database_url
 from integrations.state_database import state_engine
 from webhooks.conversations import ConversationLinks
 from webhooks.deliveries import DeliveryLog
@@ -38,8 +40,8 @@ def receiver_from_env(
     deliveries, links = DeliveryLog(engine), ConversationLinks(engine)
     rasa = Rasa(env.get("RASA_URL") or DEFAULT_RASA_URL, env.get("RASA_AUTH_TOKEN") or None)
     secrets = {sender: _secret_list(env.get(f"{sender.upper()}_WEBHOOK_SECRETS", "")) for sender in VERIFIERS}
-    return WebhookReceiver(secrets, deliveries, links,
-                           Reactions(links, deliveries, rasa, invalidate_cache, catalog_prefix))
+    reactions = Reactions(links, deliveries, rasa, eshop_from_env(env), invalidate_cache, catalog_prefix)
+    return WebhookReceiver(secrets, deliveries, links, reactions)
 
 
 def webhook_blueprint(receiver: WebhookReceiver) -> Blueprint:

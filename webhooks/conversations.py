@@ -1,7 +1,8 @@
 """Which Rasa conversation to tell when the shop reports news about an order or a customer.
 
 The action server remembers a conversation once its customer is verified (remember_conversation);
-a webhook later finds the newest conversation for the order, or else for the customer's email.
+a webhook later finds the newest conversation for the order, or else for the customer's email, and the
+action that tells the news checks that its conversation is one of those (conversation_follows).
 Emails are kept only as a SHA-256 of their lower-cased form.
 """
 
@@ -69,6 +70,17 @@ class ConversationLinks:
                     return sender_id
         return None
 
+    def follows(self, sender_id: str, order_number: str, email_hash: str) -> bool:
+        """Whether the conversation was linked, recently enough, to the order or to the customer it belongs to."""
+        with Session(self._engine, future=True) as session:
+            return session.scalar(
+                select(ConversationLink.id)
+                .where(ConversationLink.sender_id == sender_id,
+                       (ConversationLink.order_number == order_number) | (ConversationLink.email_hash == email_hash),
+                       ConversationLink.linked_at >= self._clock() - LINK_LIFETIME)
+                .limit(1)
+            ) is not None
+
     def purge(self) -> int:
         with Session(self._engine, future=True) as session, session.begin():
             return session.execute(
@@ -79,6 +91,11 @@ class ConversationLinks:
 def remember_conversation(sender_id: str, order_number: str | None = None, email_hash: str | None = None) -> None:
     """For the action server, after a customer is verified. Blocking: call it via asyncio.to_thread."""
     _state_links().remember(sender_id, order_number=order_number, email_hash=email_hash)
+
+
+def conversation_follows(sender_id: str, order_number: str, email_hash: str) -> bool:
+    """For the action server, before it tells news about an order. Blocking: call it via asyncio.to_thread."""
+    return _state_links().follows(sender_id, order_number, email_hash)
 
 
 @lru_cache(maxsize=1)

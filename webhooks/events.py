@@ -1,19 +1,19 @@
 """What a verified delivery means, whoever sent it: one normalised Event, or None for a topic we ignore.
 
-Per sender, the topics read:
+An Event names what the news is about (an order, a cart, a product), never what to tell: the values a
+customer hears come from the shop's own data (webhooks/news.py). Per sender, the topics read:
 - Shopify: orders/fulfilled (shipped), orders/paid, orders/updated (only when a fulfillment's shipment
   status is "delayed"), products/create|update|delete. checkouts/update is ignored: it fires on every
-  change of a checkout and says nothing about abandonment.
+  change of a checkout and says nothing about abandonment. The topic is not signed: reactions.py
+  tells nothing the order, read back from the shop, does not agree with.
 - WooCommerce: order.created|updated, read as "shipped" or "paid" only on the save that completed or paid
   the order (order.updated fires on every save), product.created|updated|deleted|restored. WooCommerce has
-  no delay status and no cart webhooks.
-- Sandbox: its own events (sandbox_backend/webhooks.py).
+  no delay status and no cart webhooks. Its topic is not signed either; the signed order's status decides.
+- Sandbox: its own events (sandbox_backend/webhooks.py), named in the signed body (signatures.py).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -28,7 +28,6 @@ PRODUCT_CHANGED = "product_changed"
 
 # A WooCommerce save that completes or pays an order stamps that date and date_modified together.
 SAME_SAVE = timedelta(seconds=60)
-UNKNOWN_DELAY = "the carrier reported a delay"
 
 
 class UnusablePayload(ValueError):
@@ -42,16 +41,6 @@ class Event:
     email: str | None = None
     product_id: str | None = None
     cart_id: str | None = None
-    carrier: str | None = None
-    tracking_number: str | None = None
-    tracking_url: str | None = None
-    eta: str | None = None  # an ISO date
-    delay_reason: str | None = None
-
-    def news_key(self) -> str:
-        """The same for two events that would tell the customer the same thing."""
-        news = [self.kind, self.order_number, self.cart_id, self.tracking_number, self.eta, self.delay_reason]
-        return hashlib.sha256(json.dumps(news).encode()).hexdigest()
 
 
 def event_from(sender: str, topic: str, payload: dict[str, Any]) -> Event | None:
@@ -70,32 +59,24 @@ def time_in_payload(sender: str, payload: dict[str, Any]) -> datetime | None:
 
 # ---- Shopify
 
-def _shopify_shipped(order: dict) -> Event:
-    fulfillment = _newest(order.get("fulfillments"))
-    return Event(ORDER_SHIPPED, **_shopify_order(order), **_shopify_tracking(fulfillment))
+def _shopify_order_news(kind: str) -> Callable[[dict], Event]:
+    def read(order: dict) -> Event:
+        return Event(kind, **_shopify_order(order))
+    return read
 
 
 def _shopify_delayed(order: dict) -> Event | None:
     fulfillments = order.get("fulfillments") if isinstance(order.get("fulfillments"), list) else []
-    delayed = _newest([f for f in fulfillments if isinstance(f, dict) and f.get("shipment_status") == "delayed"])
-    if not delayed:
+    # orders/updated fires on every edit of an order: only one with a late parcel is worth reading back.
+    if not any(isinstance(f, dict) and f.get("shipment_status") == "delayed" for f in fulfillments):
         return None
-    return Event(DELIVERY_DELAYED, **_shopify_order(order), **_shopify_tracking(delayed), delay_reason=UNKNOWN_DELAY)
-
-
-def _shopify_paid(order: dict) -> Event:
-    return Event(PAYMENT_SUCCEEDED, **_shopify_order(order))
+    return Event(DELIVERY_DELAYED, **_shopify_order(order))
 
 
 def _shopify_order(order: dict) -> dict[str, str | None]:
     customer = order.get("customer") if isinstance(order.get("customer"), dict) else {}
     return {"order_number": _required(_text(order, "order_number"), "order_number"),
             "email": _text(order, "email") or _text(order, "contact_email") or _text(customer, "email")}
-
-
-def _shopify_tracking(fulfillment: dict) -> dict[str, str | None]:
-    return {"carrier": _text(fulfillment, "tracking_company"), "tracking_number": _text(fulfillment, "tracking_number"),
-            "tracking_url": _text(fulfillment, "tracking_url")}
 
 
 # ---- WooCommerce
@@ -106,7 +87,7 @@ def _woo_order(order: dict) -> Event | None:
     fields = {"order_number": _required(_text(order, "number") or _text(order, "id"), "number"),
               "email": _text(billing, "email")}
     if status == "completed" and _saved_together(order, "date_completed_gmt"):
-        return Event(ORDER_SHIPPED, **fields, **_woo_tracking(order))
+        return Event(ORDER_SHIPPED, **fields)
     if status == "processing" and _saved_together(order, "date_paid_gmt"):
         return Event(PAYMENT_SUCCEEDED, **fields)
     return None
@@ -117,34 +98,13 @@ def _saved_together(order: dict, date_field: str) -> bool:
     return bool(modified and stamped) and abs(modified - stamped) <= SAME_SAVE
 
 
-def _woo_tracking(order: dict) -> dict[str, str | None]:
-    """The newest parcel of the Shipment Tracking extension, when the shop uses it."""
-    items = next((m.get("value") for m in order.get("meta_data") or []
-                  if isinstance(m, dict) and m.get("key") == "_wc_shipment_tracking_items"), None)
-    item = items[-1] if isinstance(items, list) and items and isinstance(items[-1], dict) else {}
-    return {"carrier": _text(item, "custom_tracking_provider") or _text(item, "tracking_provider"),
-            "tracking_number": _text(item, "tracking_number"), "tracking_url": _text(item, "custom_tracking_link")}
-
-
 # ---- the sandbox
 
-def _sandbox_shipment(kind: str) -> Callable[[dict], Event]:
+def _sandbox_order_news(kind: str) -> Callable[[dict], Event]:
     def read(payload: dict) -> Event:
-        data = _object(payload, "data")
-        order, shipment = _object(data, "order"), _object(data, "shipment")
-        carrier = shipment.get("carrier") if isinstance(shipment.get("carrier"), dict) else {}
-        return Event(kind, order_number=_required(_text(order, "number"), "number"), email=_text(order, "email"),
-                     carrier=_text(carrier, "name"), tracking_number=_text(shipment, "tracking_number"),
-                     tracking_url=_text(shipment, "tracking_url"), eta=_text(shipment, "estimated_delivery"),
-                     delay_reason=(_text(shipment, "delay_reason") or UNKNOWN_DELAY) if kind == DELIVERY_DELAYED
-                     else None)
+        order = _object(_object(payload, "data"), "order")
+        return Event(kind, order_number=_required(_text(order, "number"), "number"), email=_text(order, "email"))
     return read
-
-
-def _sandbox_paid(payload: dict) -> Event:
-    order = _object(_object(payload, "data"), "order")
-    return Event(PAYMENT_SUCCEEDED, order_number=_required(_text(order, "number"), "number"),
-                 email=_text(order, "email"))
 
 
 def _sandbox_abandoned(payload: dict) -> Event:
@@ -161,11 +121,6 @@ def _sandbox_product(payload: dict) -> Event:
 
 def _product(product: dict) -> Event:
     return Event(PRODUCT_CHANGED, product_id=_required(_text(product, "id"), "product id"))
-
-
-def _newest(fulfillments: Any) -> dict:
-    usable = [f for f in fulfillments or [] if isinstance(f, dict)] if isinstance(fulfillments, list) else []
-    return max(usable, key=lambda f: str(f.get("created_at") or ""), default={})
 
 
 def _object(payload: dict, key: str) -> dict:
@@ -195,9 +150,9 @@ def _required(value: str | None, what: str) -> str:
 
 READERS: dict[str, dict[str, Callable[[dict], Event | None]]] = {
     SHOPIFY: {
-        "orders/fulfilled": _shopify_shipped,
+        "orders/fulfilled": _shopify_order_news(ORDER_SHIPPED),
         "orders/updated": _shopify_delayed,
-        "orders/paid": _shopify_paid,
+        "orders/paid": _shopify_order_news(PAYMENT_SUCCEEDED),
         **{topic: _product for topic in ("products/create", "products/update", "products/delete")},
     },
     WOOCOMMERCE: {
@@ -206,9 +161,9 @@ READERS: dict[str, dict[str, Callable[[dict], Event | None]]] = {
         **{f"product.{action}": _product for action in ("created", "updated", "deleted", "restored")},
     },
     SANDBOX: {
-        "order.shipped": _sandbox_shipment(ORDER_SHIPPED),
-        "order.delayed": _sandbox_shipment(DELIVERY_DELAYED),
-        "payment.succeeded": _sandbox_paid,
+        "order.shipped": _sandbox_order_news(ORDER_SHIPPED),
+        "order.delayed": _sandbox_order_news(DELIVERY_DELAYED),
+        "payment.succeeded": _sandbox_order_news(PAYMENT_SUCCEEDED),
         "cart.abandoned": _sandbox_abandoned,
         "product.updated": _sandbox_product,
     },

@@ -25,6 +25,7 @@ from webhooks.signatures import (
     StaleDelivery,
     check_fresh,
     is_woocommerce_ping,
+    json_object,
 )
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class WebhookReceiver:
             return Answer(200, {"status": "ignored"})
         try:
             delivery = VERIFIERS[sender](headers, body, self._secrets[sender])
-            payload = _json_object(body)
+            payload = json_object(body)
             sent_at = delivery.sent_at or time_in_payload(sender, payload)
             if sent_at is not None:
                 check_fresh(sent_at, self._clock())
@@ -108,16 +109,6 @@ class WebhookReceiver:
             self._purged_at = now
             self._deliveries.purge()
             self._links.purge()
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise DeliveryRejected("The body must be a JSON object.") from None
-    if not isinstance(payload, dict):
-        raise DeliveryRejected("The body must be a JSON object.")
-    return payload
 
 
 def _error(status: int, kind: str, message: str) -> Answer:

@@ -5,6 +5,10 @@ time together with the body, Stripe-style (`t=<unix seconds>,v1=<hex HMAC-SHA256
 so its timestamp cannot be changed without breaking the signature. Shopify's X-Shopify-Triggered-At is
 not covered by its signature; WooCommerce sends no time at all (see events.time_in_payload).
 
+The event type must not be rewritable either. The sandbox names it in the signed body too, so its
+X-Sandbox-Event header must agree with the body or the delivery is refused. Shopify's and WooCommerce's
+topic headers are signed by nothing: reactions.py reads the order back from the shop before telling anyone.
+
 Each sender has a list of active secrets, newest first: during a rotation a delivery signed with any of
 them passes. Digests are compared in constant time. Header names are expected in lower case.
 """
@@ -15,10 +19,11 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 SHOPIFY, WOOCOMMERCE, SANDBOX = "shopify", "woocommerce", "sandbox"
 
@@ -48,9 +53,18 @@ class StaleDelivery(DeliveryRejected):
     status, type = 400, "stale_delivery"
 
 
+class TopicMismatch(DeliveryRejected):
+    """The unsigned event header says something else than the signed body: a genuine delivery rewritten."""
+
+    status, type = 400, "topic_mismatch"
+
+
 @dataclass(frozen=True)
 class Delivery:
-    """A delivery whose signature checked out. `sent_at` is None when the sender gives no time."""
+    """A delivery whose signature checked out. `sent_at` is None when the sender gives no time.
+
+    `topic` is the signed one where the sender signs it (the sandbox), else the unsigned header's.
+    """
 
     sender: str
     delivery_id: str
@@ -82,7 +96,7 @@ def verify_sandbox(headers: Mapping[str, str], body: bytes, secrets: Sequence[st
     if not any(hmac.compare_digest(given, wanted) for given in signatures for wanted in expected):
         raise BadSignature("The signature does not match.")
     sent_at = datetime.fromtimestamp(int(timestamp), timezone.utc)
-    return Delivery(SANDBOX, _delivery_id(headers, "x-sandbox-delivery-id"), _topic(headers, "x-sandbox-event"),
+    return Delivery(SANDBOX, _delivery_id(headers, "x-sandbox-delivery-id"), _signed_sandbox_event(headers, body),
                     sent_at)
 
 
@@ -118,6 +132,17 @@ def parse_time(text: str) -> datetime | None:
     return moment.astimezone(timezone.utc)
 
 
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body of a delivery; every sender sends a JSON object."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise DeliveryRejected("The body must be a JSON object.") from None
+    if not isinstance(payload, dict):
+        raise DeliveryRejected("The body must be a JSON object.")
+    return payload
+
+
 def _require_base64_hmac(header: str | None, body: bytes, secrets: Sequence[str]) -> None:
     try:
         given = base64.b64decode(header or "", validate=True)
@@ -143,6 +168,16 @@ def _sandbox_signature_parts(header: str) -> tuple[str, list[bytes]]:
     if timestamp is None or not signatures:
         raise BadSignature("X-Sandbox-Signature must be 't=<unix seconds>,v1=<hex digest>'.")
     return timestamp, signatures
+
+
+def _signed_sandbox_event(headers: Mapping[str, str], body: bytes) -> str:
+    """The event the signed body names; the header, which anyone can change, must say the same."""
+    event = json_object(body).get("event")
+    if not isinstance(event, str) or not event.strip():
+        raise DeliveryRejected("The body names no event.")
+    if _topic(headers, "x-sandbox-event") != event:
+        raise TopicMismatch("X-Sandbox-Event is not the event named in the signed body.")
+    return event
 
 
 def _delivery_id(headers: Mapping[str, str], name: str) -> str:

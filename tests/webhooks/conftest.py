@@ -1,5 +1,6 @@
 """Fixtures of the webhook tests: a receiver over a fresh state database, a fake Rasa over real HTTP
-that records trigger_intent calls, and a recording stand-in for the e-shop's read cache."""
+that records trigger_intent calls, an in-memory e-shop to read orders back from, and a recording stand-in
+for the e-shop's read cache."""
 
 from __future__ import annotations
 
@@ -9,15 +10,20 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import requests
 
+from integrations.errors import NotFound, ServiceUnavailable
+from integrations.eshop import EShop
+from integrations.models import LoginCodeCheck, Money, Order, OrderStatus, Shipment
 from integrations.state_database import state_engine
 from local_stack import free_port
-from tests.conftest import REPO
-from tests.webhooks.platforms import SECRETS
+from tests.conftest import REPO, SandboxServer
+from tests.webhooks.platforms import EMAIL, SECRETS
 from webhooks.conversations import ConversationLinks
 from webhooks.deliveries import DeliveryLog
 from webhooks.reactions import Rasa, Reactions
@@ -37,6 +43,52 @@ class RecordingCache:
     def __call__(self, prefix: str) -> int:
         self.invalidated.append(prefix)
         return 1
+
+
+class ShopStandIn(EShop):
+    """The e-shop port in memory: the orders as the shop holds them now; `down` makes every read fail."""
+
+    def __init__(self) -> None:
+        self.orders: dict[str, Order] = {}
+        self.down = False
+
+    def holds(self, number: str, status: OrderStatus, *shipments: Shipment, email: str = EMAIL) -> None:
+        self.orders[number] = Order(number=number, status=status, email=email, customer_id="7002",
+                                    placed_at=datetime(2030, 4, 28, tzinfo=timezone.utc),
+                                    total=Money(Decimal("89.90"), "EUR"), shipments=shipments)
+
+    async def get_order(self, number: str) -> Order:
+        if self.down:
+            raise ServiceUnavailable("the shop is down")
+        if number not in self.orders:
+            raise NotFound(f"no order {number}")
+        return self.orders[number]
+
+    async def orders_of_customer(self, customer_id: str) -> list[Order]:
+        return [order for order in self.orders.values() if order.customer_id == customer_id]
+
+    async def send_login_code(self, email: str) -> None:
+        return None
+
+    async def verify_login_code(self, email: str, code: str) -> LoginCodeCheck:
+        return LoginCodeCheck(verified=False)
+
+
+def parcel(status: str = "in_transit", *, carrier: str = "DHL", tracking_number: str = "JJD0099123456",
+           eta: date | None = date(2030, 5, 3), delay_reason: str | None = None) -> Shipment:
+    return Shipment(carrier_name=carrier, tracking_number=tracking_number,
+                    tracking_url=f"https://tracking.example/{carrier.lower()}/{tracking_number}", status=status,
+                    shipped_at=datetime(2030, 4, 30, tzinfo=timezone.utc), estimated_delivery=eta, delivered_at=None,
+                    delay_reason=delay_reason)
+
+
+@pytest.fixture
+def eshop() -> ShopStandIn:
+    """The shop as the webhooks in these tests describe it: Ben's orders 100234 and 100235 are on their way."""
+    shop = ShopStandIn()
+    for number in ("100234", "100235"):
+        shop.holds(number, OrderStatus.SHIPPED, parcel())
+    return shop
 
 
 @pytest.fixture
@@ -68,15 +120,16 @@ def cache() -> RecordingCache:
     return RecordingCache()
 
 
-def build_receiver(engine, rasa_url: str, cache: RecordingCache, secrets: dict | None = None) -> WebhookReceiver:
+def build_receiver(engine, rasa_url: str, cache: RecordingCache, eshop: EShop,
+                   secrets: dict | None = None) -> WebhookReceiver:
     deliveries, links = DeliveryLog(engine), ConversationLinks(engine)
-    reactions = Reactions(links, deliveries, Rasa(rasa_url, RASA_TOKEN), cache, "/v1/products")
+    reactions = Reactions(links, deliveries, Rasa(rasa_url, RASA_TOKEN), eshop, cache, "/v1/products")
     return WebhookReceiver(SECRETS if secrets is None else secrets, deliveries, links, reactions)
 
 
 @pytest.fixture
-def receiver(engine, rasa, cache) -> WebhookReceiver:
-    return build_receiver(engine, rasa.url_for("/"), cache)
+def receiver(engine, rasa, cache, eshop) -> WebhookReceiver:
+    return build_receiver(engine, rasa.url_for("/"), cache, eshop)
 
 
 def trigger_intent_calls(httpserver) -> list[dict]:
@@ -111,8 +164,8 @@ def launch_receiver(tmp_path):
     """Start `python -m webhooks` with the given environment; every one started is stopped after the test."""
     started = []
 
-    def launch(env: dict[str, str]) -> ReceiverProcess:
-        port = free_port()
+    def launch(env: dict[str, str], port: int | None = None) -> ReceiverProcess:
+        port = port or free_port()
         log = tmp_path / f"webhooks-{port}.log"
         with log.open("wb") as log_file:
             process = subprocess.Popen(
@@ -138,8 +191,12 @@ def launch_receiver(tmp_path):
         server.stop()
 
 
-def receiver_environment(state_url: str, rasa_url: str) -> dict[str, str]:
+def receiver_environment(state_url: str, rasa_url: str, shop: SandboxServer) -> dict[str, str]:
+    """The receiver's settings, reading orders back from the sandbox `shop`."""
     return {
+        "ESHOP_PLATFORM": "sandbox",
+        "SANDBOX_URL": shop.base_url,
+        "SANDBOX_API_KEY": shop.api_key,
         "STATE_DATABASE_URL": state_url,
         "RASA_URL": rasa_url,
         "RASA_AUTH_TOKEN": RASA_TOKEN,

@@ -12,11 +12,13 @@ from webhooks.signatures import (
     BadSignature,
     DeliveryRejected,
     StaleDelivery,
+    TopicMismatch,
     check_fresh,
     is_woocommerce_ping,
     parse_time,
 )
 
+SHIPPED_EVENT = {"event": "order.shipped", "data": {}}
 SIGNATURE_HEADERS = {"shopify": "x-shopify-hmac-sha256", "woocommerce": "x-wc-webhook-signature",
                      "sandbox": "x-sandbox-signature"}
 
@@ -65,7 +67,7 @@ def test_a_missing_or_garbled_signature_fails(sender, signature):
 
 
 def test_the_sandbox_timestamp_is_signed_with_the_body():
-    headers, body = sandbox({"data": {}}, "order.shipped", sent_at=now() - minutes(10))
+    headers, body = sandbox(SHIPPED_EVENT, "order.shipped", sent_at=now() - minutes(10))
     digest = headers["X-Sandbox-Signature"].split(",v1=")[1]
     headers["X-Sandbox-Signature"] = f"t={int(now().timestamp())},v1={digest}"  # made to look fresh
     with pytest.raises(BadSignature):
@@ -73,12 +75,22 @@ def test_the_sandbox_timestamp_is_signed_with_the_body():
 
 
 def test_the_sandbox_accepts_several_v1_digests_as_stripe_sends_them_during_a_rotation():
-    headers, body = sandbox({"data": {}}, "order.shipped", secret="unknown")
+    headers, body = sandbox(SHIPPED_EVENT, "order.shipped", secret="unknown")
     timestamp = headers["X-Sandbox-Signature"].split(",")[0]
-    good = sandbox({"data": {}}, "order.shipped")[0]["X-Sandbox-Signature"]
+    good = sandbox(SHIPPED_EVENT, "order.shipped")[0]["X-Sandbox-Signature"]
     assert timestamp == good.split(",")[0]
     headers["X-Sandbox-Signature"] = f"{headers['X-Sandbox-Signature']},{good.split(',')[1]}"
     assert verify("sandbox", headers, body).topic == "order.shipped"
+
+
+def test_the_sandbox_event_is_the_one_its_signed_body_names():
+    headers, body = sandbox(SHIPPED_EVENT, "order.shipped")
+    assert verify("sandbox", headers, body).topic == "order.shipped"
+    with pytest.raises(TopicMismatch):
+        verify("sandbox", {**headers, "X-Sandbox-Event": "order.delayed"}, body)
+    unnamed_headers, unnamed = sandbox({"data": {}}, "order.shipped")
+    with pytest.raises(DeliveryRejected, match="names no event"):
+        verify("sandbox", unnamed_headers, unnamed)
 
 
 @pytest.mark.parametrize(("sender", "header"), [("shopify", "x-shopify-webhook-id"),

@@ -93,3 +93,16 @@ def test_the_action_server_remembers_in_the_state_database(monkeypatch, state_ur
     finally:
         conversations._state_links.cache_clear()
     assert ConversationLinks(engine).conversation_for("100236", None) == "conv-from-actions"
+
+
+def test_a_conversation_follows_the_orders_and_the_customer_it_was_linked_to_for_thirty_days(engine):
+    clock = Clock()
+    links = ConversationLinks(engine, clock)
+    ben, anna = email_hash("ben.miller@example.com"), email_hash("anna.schmidt@example.com")
+    links.remember("conv-ben", order_number="100234", email_hash=ben)
+    assert links.follows("conv-ben", "100234", ben)
+    assert links.follows("conv-ben", "100241", ben)  # another order of the same customer
+    assert not links.follows("conv-ben", "100232", anna)
+    assert not links.follows("conv-anna", "100234", ben)
+    clock.now += timedelta(days=30, seconds=1)
+    assert not links.follows("conv-ben", "100234", ben)
