@@ -11,7 +11,7 @@ RASA := $(VENV)/rasa
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml')
 MODEL := models/commerce-assistant.tar.gz
 
-.PHONY: run test bootstrap train validate pytest e2e rasa-test report clean
+.PHONY: run test bootstrap train validate pytest e2e rasa-test report privacy clean
 
 run: bootstrap $(MODEL)
 	$(VENV)/python -m local_stack
@@ -44,6 +44,11 @@ rasa-test: bootstrap $(MODEL)
 # Containment and CSAT of service conversations (scripts/service_report.py; ARGS="--since YYYY-MM-DD --json").
 report: bootstrap
 	$(VENV)/python scripts/service_report.py $(ARGS)
+
+# Data subject requests for operators (scripts/privacy.py, audited): ARGS="export EMAIL [--out FILE]",
+# "erase EMAIL" or "consent EMAIL".
+privacy: bootstrap
+	$(VENV)/python scripts/privacy.py $(ARGS)
 
 clean:
 	rm -rf models results var .rasa

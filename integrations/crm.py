@@ -3,15 +3,51 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from integrations.errors import InvalidRequest
+from integrations.errors import InvalidRequest, Unsupported
 from integrations.models import Contact, Interaction, Ticket
 
 # What create_ticket accepts as attachments, whatever the CRM: the sandbox refuses more with a 422.
 MAX_ATTACHMENTS, MAX_LINK_LENGTH = 10, 500
+
+
+# ---- what the data subject rights methods return
+
+@dataclass(frozen=True)
+class CrmExport:
+    """Everything the CRM holds about one email, for the customer's copy of their data.
+
+    `records` maps a kind of record, in the platform's own words ("contacts", "tickets", "notes"...), to the
+    records as JSON objects: an export shows the data as the CRM keeps it, not as the flows read it.
+    """
+
+    platform: str
+    records: Mapping[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.records.values())
+
+
+@dataclass(frozen=True)
+class CrmErasure:
+    """What an erasure removed (how many records of each kind) and what the platform still keeps, said plainly."""
+
+    platform: str
+    erased: Mapping[str, int] = field(default_factory=dict)
+    kept: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConsentWithdrawal:
+    """Marketing consent withdrawn for an email; `had_contact` says whether the CRM knew the email at all."""
+
+    platform: str
+    had_contact: bool
 
 
 class CRM(ABC):
@@ -66,6 +102,32 @@ class CRM(ABC):
         Its `email` is whom it belongs to; callers must compare it with the customer's verified email
         before showing anything of the case.
         """
+
+    # ---- data subject rights (GDPR access, erasure, objection to marketing). Not abstract: an adapter whose
+    # platform cannot do one inherits its refusal (Unsupported), and the customer is told a colleague will.
+    # Callers must have proven that the email is the customer's before calling any of them.
+
+    async def export_contact(self, email: str) -> CrmExport:
+        """Every record the CRM holds about this email: the contact and what hangs on it. Empty if none."""
+        raise self._unsupported("data exports")
+
+    async def erase_contact(self, email: str) -> CrmErasure:
+        """Delete the contact with this email and the records that hang on it, where the platform allows.
+
+        Repeating it erases nothing more and is no error; an email the CRM does not know erases nothing.
+        """
+        raise self._unsupported("erasure")
+
+    async def withdraw_marketing_consent(self, email: str) -> ConsentWithdrawal:
+        """No more marketing to this email: every marketing subscription is withdrawn. Repeating it is no error."""
+        raise self._unsupported("marketing consent")
+
+    def handles(self, request: str) -> bool:
+        """Whether this adapter carries out `request`, one of the optional methods above ("erase_contact", ...)."""
+        return getattr(type(self), request) is not getattr(CRM, request)
+
+    def _unsupported(self, what: str) -> Unsupported:
+        return Unsupported(f"{type(self).__name__} does not handle {what}")
 
 
 # ---- create_ticket's JSON keywords, checked the same way by adapters whose platform does not check them

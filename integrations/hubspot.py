@@ -24,6 +24,17 @@ where Service Hub has them, are set by HubSpot's own SLA rules). So create_ticke
 and the attachment links into the ticket's `content` text, below the description, where the agent
 reads them, and nowhere else. get_ticket cannot read them back: its Ticket has due_at None.
 
+Data subject rights (the customer proved the email first):
+  export    the contact (EXPORT_CONTACT_PROPERTIES) and its associated notes and tickets, as HubSpot keeps
+            them (batch read);
+  erasure   the contact's notes and tickets are archived (HubSpot keeps archived records restorable for
+            90 days, then deletes them: CrmErasure.kept says so), then the contact is deleted for good with
+            HubSpot's GDPR delete, by its id: deleting by email would block the address for good when no
+            contact has it;
+  marketing the email is unsubscribed from all email subscriptions (communication preferences v4).
+The private app then also needs the scope to write subscription statuses (communication preferences).
+Only the first page of a contact's associations is read (HubSpot pages them at 100 and more).
+
 Known limit: HubSpot's search index trails writes by a few seconds. A contact created meanwhile
 is caught by the 409 that names it; a note or ticket repeated within those seconds is not found
 by the search and would be created twice.
@@ -50,8 +61,11 @@ from datetime import datetime, timezone
 from functools import partial
 from html import escape
 from typing import Any, Sequence
+from urllib.parse import quote
 
-from integrations.crm import CRM, checked_attachments, due_moment
+import requests
+
+from integrations.crm import CRM, ConsentWithdrawal, CrmErasure, CrmExport, checked_attachments, due_moment
 from integrations.errors import Conflict, InvalidRequest, Misconfigured, NotFound
 from integrations.models import Contact, Interaction, Ticket
 from integrations.payloads import iso_datetime, require_https, translated
@@ -86,6 +100,29 @@ OUR_CATEGORIES = {"PRODUCT_ISSUE": "product", "BILLING_ISSUE": "billing", "GENER
 TICKET_ID = re.compile(r"[1-9][0-9]{0,19}", re.ASCII)
 # HubSpot names the contact that has the email in its 409 message; it has no field for it.
 EXISTING_ID = re.compile(r"Existing ID: (\d+)", re.ASCII)
+# What a data export reads of the contact, and of its notes and tickets.
+EXPORT_CONTACT_PROPERTIES = ["email", "firstname", "lastname", "phone", "company", "createdate", "lastmodifieddate"]
+EXPORT_PROPERTIES = {"notes": ["hs_timestamp", "hs_note_body", "hs_createdate"],
+                     "tickets": ["subject", "content", "hs_pipeline_stage", "hs_ticket_priority",
+                                 "hs_ticket_category", "createdate"]}
+# HubSpot reads and archives at most 100 objects per batch call.
+BATCH_SIZE = 100
+PREFERENCES = "/communication-preferences/v4/statuses"
+ARCHIVED_RETENTION = ("HubSpot keeps archived notes and tickets restorable for 90 days, then deletes them",)
+# An email in a path (the communication preferences name the contact by it) is logged as this.
+EMAIL_IN_PATH = re.compile(r"[^/?]*(?:@|%40)[^/?]*")
+
+
+class _HubSpotTransport(HttpTransport):
+    """The shared transport with two HubSpot needs it does not cover yet (candidates for transport.py):
+    archive and GDPR delete answer 204 without a body, which is success, not a malformed answer; and
+    the communication preferences name the contact by email in the path, which must not be logged."""
+
+    def _parse(self, response: requests.Response) -> Any:
+        return {} if response.status_code == 204 else super()._parse(response)
+
+    def _log_call(self, method, path, status, started, attempt, headers) -> None:
+        super()._log_call(method, EMAIL_IN_PATH.sub("{email}", path), status, started, attempt, headers)
 
 
 class HubSpotCRM(CRM):
@@ -94,7 +131,7 @@ class HubSpotCRM(CRM):
         if not access_token:
             raise ValueError("a HubSpot private app access token is needed")
         # HubSpot does not honour Idempotency-Key: a creation is never retried by the transport.
-        self._http = HttpTransport(
+        self._http = _HubSpotTransport(
             base_url, {"Authorization": f"Bearer {access_token}"}, platform="hubspot", idempotent_creations=False
         )
 
@@ -174,6 +211,59 @@ class HubSpotCRM(CRM):
         contact_id = _translated(_first_contact_id, ticket)
         email = await self._email_of_contact(contact_id) if contact_id else None
         return _translated(lambda payload: _read_ticket(payload, email), ticket)
+
+    async def export_contact(self, email: str) -> CrmExport:
+        contact = await self._find_one("contacts", "email", email.strip().lower(), EXPORT_CONTACT_PROPERTIES)
+        if contact is None:
+            return CrmExport("hubspot")
+        contact_id = _translated(_object_id, contact)
+        associated = await self._associated(contact_id)
+        records = {"contacts": (_translated(_record, contact),)}
+        for object_type, ids in associated.items():
+            records[object_type] = tuple(await self._read_batch(object_type, ids))
+        return CrmExport("hubspot", records)
+
+    async def erase_contact(self, email: str) -> CrmErasure:
+        contact = await self._find_one("contacts", "email", email.strip().lower(), ["email"])
+        if contact is None:
+            return CrmErasure("hubspot", {"contacts": 0, "notes": 0, "tickets": 0})
+        contact_id = _translated(_object_id, contact)
+        erased = {object_type: await self._archive(object_type, ids)
+                  for object_type, ids in (await self._associated(contact_id)).items()}
+        # Last, by id: once the contact is gone its notes and tickets could no longer be found.
+        await self._http.post(f"{OBJECTS}/contacts/gdpr-delete", {"objectId": contact_id})
+        return CrmErasure("hubspot", {"contacts": 1, **erased}, ARCHIVED_RETENTION)
+
+    async def withdraw_marketing_consent(self, email: str) -> ConsentWithdrawal:
+        email = email.strip().lower()
+        contact = await self._find_one("contacts", "email", email, ["email"])
+        # verbose=true: without it HubSpot answers with an empty body.
+        answer = await self._http.post(f"{PREFERENCES}/{quote(email, safe='')}/unsubscribe-all?channel=EMAIL"
+                                       "&verbose=true", {})
+        _translated(_completed, answer)
+        return ConsentWithdrawal("hubspot", had_contact=contact is not None)
+
+    async def _associated(self, contact_id: str) -> dict[str, list[str]]:
+        """The ids of the contact's notes and tickets (HubSpot's first page of each)."""
+        contact = await self._http.get(f"{OBJECTS}/contacts/{contact_id}",
+                                       {"properties": "email", "associations": ",".join(EXPORT_PROPERTIES)})
+        return {object_type: _translated(lambda payload: _associated_ids(payload, object_type), contact)
+                for object_type in EXPORT_PROPERTIES}
+
+    async def _read_batch(self, object_type: str, ids: list[str]) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        for start in range(0, len(ids), BATCH_SIZE):
+            body = {"properties": EXPORT_PROPERTIES[object_type],
+                    "inputs": [{"id": object_id} for object_id in ids[start:start + BATCH_SIZE]]}
+            page = await self._http.query(f"{OBJECTS}/{object_type}/batch/read", body)
+            records += [_translated(_record, result) for result in _translated(_results, page)]
+        return records
+
+    async def _archive(self, object_type: str, ids: list[str]) -> int:
+        for start in range(0, len(ids), BATCH_SIZE):
+            inputs = [{"id": object_id} for object_id in ids[start:start + BATCH_SIZE]]
+            await self._http.post(f"{OBJECTS}/{object_type}/batch/archive", {"inputs": inputs})
+        return len(ids)
 
     async def _email_of_contact(self, contact_id: str) -> str | None:
         try:
@@ -363,6 +453,24 @@ def _read_ticket(payload: dict, email: str | None) -> Ticket:
 
 def _created_at(payload: dict, properties: dict[str, str]) -> datetime | None:
     return iso_datetime(properties.get("createdate") or payload.get("createdAt"))
+
+
+def _record(payload: dict) -> dict[str, Any]:
+    """An object as an export shows it: HubSpot's id, its properties that have a value, and its dates."""
+    return {"id": _object_id(payload), "properties": _set_properties(payload),
+            "createdAt": payload.get("createdAt"), "updatedAt": payload.get("updatedAt")}
+
+
+def _associated_ids(payload: dict, object_type: str) -> list[str]:
+    """The ids in the answer's `associations` of that type (left out by HubSpot when there are none)."""
+    results = (payload.get("associations") or {}).get(object_type, {}).get("results") or []
+    return list(dict.fromkeys(str(result["id"]) for result in results))
+
+
+def _completed(payload: dict) -> None:
+    """An action answer (the communication preferences') that says it finished without errors."""
+    if payload["status"] != "COMPLETE" or payload.get("numErrors"):
+        raise ValueError(f"the change did not complete ({payload['status']})")
 
 
 def _first_contact_id(payload: dict) -> str | None:

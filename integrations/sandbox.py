@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any, Sequence
 from urllib.parse import quote
 
-from integrations.crm import CRM
+from integrations.crm import CRM, ConsentWithdrawal, CrmErasure, CrmExport
 from integrations.errors import Conflict, IntegrationError, InvalidRequest, NotFound, Refused
 from integrations.eshop import EShop
 from integrations.models import (
@@ -198,6 +198,19 @@ class SandboxCRM(CRM):
         # Quoted: what a customer typed must stay one path segment ("../contacts" finds no ticket).
         return _translated(_ticket, await self._http.get(f"/v1/crm/tickets/{quote(number, safe='')}"))
 
+    # The email goes in a query string or a body, never in a path: paths are logged, emails must not be.
+    async def export_contact(self, email: str) -> CrmExport:
+        return _translated(_crm_export, await self._http.get("/v1/crm/personal-data", {"email": email}))
+
+    async def erase_contact(self, email: str) -> CrmErasure:
+        # Erasing twice erases nothing more, so the transport may retry it like a keyed creation.
+        return _translated(_crm_erasure, await self._http.post("/v1/crm/personal-data/erasure", {"email": email}))
+
+    async def withdraw_marketing_consent(self, email: str) -> ConsentWithdrawal:
+        data = await self._http.post("/v1/crm/marketing-consent/withdrawal", {"email": email})
+        return _translated(lambda payload: ConsentWithdrawal("sandbox", had_contact=payload["contact_id"] is not None),
+                           data)
+
 
 _translated = partial(translated, "sandbox")
 
@@ -378,6 +391,22 @@ def _shipment(data: dict) -> Shipment:
             for event in data.get("events", [])
         ),
     )
+
+
+# What the sandbox's CRM keeps about a person, by kind (GET /v1/crm/personal-data).
+PERSONAL_DATA_KINDS = ("contacts", "interactions", "tickets", "deals", "leads")
+
+
+def _crm_export(data: dict) -> CrmExport:
+    records = {kind: tuple(data[kind]) for kind in PERSONAL_DATA_KINDS}
+    if not all(isinstance(record, dict) for kind_records in records.values() for record in kind_records):
+        raise TypeError("personal data records are no JSON objects")
+    return CrmExport("sandbox", records)
+
+
+def _crm_erasure(data: dict) -> CrmErasure:
+    return CrmErasure("sandbox", {str(kind): int(count) for kind, count in data["erased"].items()},
+                      tuple(str(reason) for reason in data["kept"]))
 
 
 def _contact(data: dict) -> Contact:

@@ -62,6 +62,9 @@ LONG_TEXT = 20_000  # for Text columns, which have no length of their own
 MAX_DELIVERY_DAYS_AHEAD = 30
 DEFAULT_PICKUP_POINTS, MAX_PICKUP_POINTS = 3, 20
 MAX_BODY_BYTES = 1_000_000
+MAX_MAIL_ATTACHMENTS = 5
+MAIL_CONTENT_TYPES = ("application/json", "text/plain")
+MAIL_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 TRANSACTION_ATTEMPTS = 5
 
 
@@ -257,6 +260,15 @@ def _add_shop_routes(app: Sanic, db, create, api_key: str) -> None:
     async def mailbox(request: Request):
         to = inputs.query_email(request, "to", required=True)
         return json_response({"data": await db(lambda s: store.mailbox(s, to))})
+
+    # The mock mail carrier, for the bot's own mails (a customer's data export): they land in the mailbox above.
+    @app.post("/v1/sandbox/mails")
+    async def send_mail(request: Request):
+        body = inputs.json_object(request)
+        to, subject, text = inputs.email(body, "to"), _text(body, t.Mail.subject), _text(body, t.Mail.body)
+        attachments = _mail_attachments(body)
+        # Through Idempotency-Key: a retried send delivers one mail.
+        return await create(request, lambda s: (202, store.send_mail(s, to, subject, text, attachments)))
 
     @app.post("/v1/carts")
     async def create_cart(request: Request):
@@ -482,6 +494,22 @@ def _add_crm_routes(app: Sanic, db, create) -> None:
         contact_id = inputs.query_string(request, "contact_id")
         return await _listing(request, db, lambda s, limit, offset: store.list_deals(s, contact_id, limit, offset))
 
+    # Data subject rights: the caller (the bot, an operator) has checked that the person owns the email.
+    @app.get("/v1/crm/personal-data")
+    async def personal_data(request: Request):
+        email = inputs.query_email(request, "email", required=True)
+        return json_response(await db(lambda s: store.personal_data(s, email)))
+
+    @app.post("/v1/crm/personal-data/erasure")
+    async def erase_personal_data(request: Request):
+        email = inputs.email(inputs.json_object(request), "email")
+        return json_response(await db(lambda s: store.erase_personal_data(s, email)))
+
+    @app.post("/v1/crm/marketing-consent/withdrawal")
+    async def withdraw_marketing_consent(request: Request):
+        email = inputs.email(inputs.json_object(request), "email")
+        return json_response(await db(lambda s: store.withdraw_marketing_consent(s, email)))
+
 
 # ---- helpers shared by the routes
 
@@ -572,6 +600,34 @@ def _pdf(pdf: bytes) -> HTTPResponse:
     # private: a shared cache must not keep a label that only its signed link may open.
     return raw(pdf, content_type="application/pdf",
                headers={"Content-Disposition": 'inline; filename="return-label.pdf"', "Cache-Control": "private"})
+
+
+def _mail_attachments(body: dict) -> list[dict]:
+    """At most MAX_MAIL_ATTACHMENTS files, each a plain name, a media type and its text."""
+    value = body.get("attachments")
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_MAIL_ATTACHMENTS:
+        raise ValidationFailed(f"'attachments' must be a list of at most {MAX_MAIL_ATTACHMENTS} files.",
+                               {"attachments": f"a list of at most {MAX_MAIL_ATTACHMENTS} files"})
+    problems: dict[str, str] = {}
+    files = []
+    for index, item in enumerate(value):
+        if isinstance(item, dict):
+            files.append(inputs.collect(problems, f"attachments[{index}].", lambda item=item: _mail_attachment(item)))
+        else:
+            problems[f"attachments[{index}]"] = "an object with filename, content_type and content"
+    if problems:
+        raise ValidationFailed("'attachments' has files that are not valid.", problems)
+    return files
+
+
+def _mail_attachment(item: dict) -> dict:
+    filename = inputs.required_string(item, "filename", 200)
+    if not MAIL_FILENAME.match(filename):
+        raise ValidationFailed("A file name, not a path.", {"filename": "letters, digits, '.', '-', '_' only"})
+    return {"filename": filename, "content_type": inputs.one_of(item, "content_type", MAIL_CONTENT_TYPES),
+            "content": inputs.required_string(item, "content", MAX_BODY_BYTES)}
 
 
 def _order_number(body: dict) -> str | None:

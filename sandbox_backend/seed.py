@@ -123,7 +123,8 @@ def _seed_crm(session, crm: dict, when) -> None:
     for c in crm["contacts"]:
         session.add(t.Contact(id=c["id"], email=c["email"], first_name=c.get("first_name"),
                               last_name=c.get("last_name"), phone=c.get("phone"), customer_id=c.get("customer_id"),
-                              lifecycle_stage=c["lifecycle_stage"], created_at=when(c["created_at"])))
+                              lifecycle_stage=c["lifecycle_stage"], created_at=when(c["created_at"]),
+                              marketing_consent=c.get("marketing_consent", False)))
     session.flush()
     for lead in crm["leads"]:
         session.add(t.Lead(**{**lead, "created_at": when(lead["created_at"])}))

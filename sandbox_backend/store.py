@@ -19,7 +19,7 @@ from functools import lru_cache, partial
 from typing import Any, Callable
 
 import yaml
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Text, case, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sandbox_backend import labels
@@ -467,7 +467,14 @@ def verify_login_code(s: Session, email: str, code: str, pepper: str) -> dict:
 
 def mailbox(s: Session, to: str) -> list[dict]:
     mails = s.scalars(select(t.Mail).where(t.Mail.to == to).order_by(t.Mail.id.desc()))
-    return [{"to": m.to, "subject": m.subject, "body": m.body, "sent_at": _ts(m.sent_at)} for m in mails]
+    return [{"to": m.to, "subject": m.subject, "body": m.body, "sent_at": _ts(m.sent_at),
+             "attachments": list(m.attachments or [])} for m in mails]
+
+
+def send_mail(s: Session, to: str, subject: str, body: str, attachments: list[dict]) -> dict:
+    """The mock mail carrier takes a mail for delivery: it lands in the mailbox of `to`."""
+    s.add(t.Mail(to=to, subject=subject, body=body, attachments=attachments, sent_at=now()))
+    return {"status": "sent"}
 
 
 def _code_hash(pepper: str, email: str, code: str) -> str:
@@ -526,7 +533,8 @@ def upsert_contact(s: Session, fields: dict) -> tuple[int, dict]:
     contact = s.scalars(select(t.Contact).where(t.Contact.email == fields["email"])).first()
     status = 200 if contact else 201
     if contact is None:
-        contact = t.Contact(id=new_id("ct"), email=fields["email"], lifecycle_stage="subscriber", created_at=now())
+        contact = t.Contact(id=new_id("ct"), email=fields["email"], lifecycle_stage="subscriber", created_at=now(),
+                            marketing_consent=False)
         s.add(contact)
     for name in ("first_name", "last_name", "phone", "customer_id"):
         if fields.get(name):
@@ -619,6 +627,64 @@ def create_lead(s: Session, fields: dict) -> dict:
 
 def list_deals(s: Session, contact_id: str | None, limit: int, offset: int) -> tuple[list, int | None]:
     return _newest_first(s, t.Deal, deal_json, limit, offset, contact_id=contact_id)
+
+
+# ---- data subject rights: a person's CRM data, its erasure, their marketing consent
+
+# A won deal is a commercial record the shop must keep (in Germany 6 to 10 years, HGB 257 / AO 147):
+# erasure keeps it without the person, the others go.
+KEPT_DEAL_STAGES = ("won",)
+
+
+def personal_data(s: Session, email: str) -> dict:
+    """Every CRM record about this email: its contact, what hangs on the contact, and leads with the email."""
+    contact_ids = _contact_ids(s, email)
+    on_contact = lambda table: s.scalars(  # noqa: E731
+        select(table).where(table.contact_id.in_(contact_ids)).order_by(table.created_at, table.id))
+    return {
+        "email": email,
+        "contacts": [contact_json(c) for c in s.scalars(select(t.Contact).where(t.Contact.id.in_(contact_ids)))],
+        "interactions": [interaction_json(i) for i in on_contact(t.Interaction)],
+        "tickets": [ticket_json(k) for k in on_contact(t.Ticket)],
+        "deals": [deal_json(d) for d in on_contact(t.Deal)],
+        "leads": [lead_json(lead) for lead in s.scalars(
+            select(t.Lead).where(t.Lead.email == email).order_by(t.Lead.created_at, t.Lead.id))],
+    }
+
+
+def erase_personal_data(s: Session, email: str) -> dict:
+    """Delete the CRM's records about this email; won deals stay, without the contact. Repeating it erases nothing."""
+    on_contact = lambda table: table.contact_id.in_(_contact_ids(s, email))  # noqa: E731
+    erased = {"interactions": _delete(s, t.Interaction, on_contact(t.Interaction)),
+              "tickets": _delete(s, t.Ticket, on_contact(t.Ticket)),
+              "deals": _delete(s, t.Deal, on_contact(t.Deal), t.Deal.stage.not_in(KEPT_DEAL_STAGES))}
+    kept_deals = s.execute(update(t.Deal).where(on_contact(t.Deal)).values(contact_id=None)
+                           .execution_options(synchronize_session=False)).rowcount
+    erased["leads"] = _delete(s, t.Lead, t.Lead.email == email)
+    erased["contacts"] = _delete(s, t.Contact, t.Contact.email == email)
+    # The stored first answers to creations (contacts, tickets) repeat the email: they go too.
+    erased["stored_answers"] = _delete(s, t.IdempotencyRecord, func.lower(cast(t.IdempotencyRecord.body, Text))
+                                       .contains(email, autoescape=True))
+    kept = [f"{kept_deals} won deal(s), without name or email: commercial records the shop must keep"] \
+        if kept_deals else []
+    return {"email": email, "erased": erased, "kept": kept}
+
+
+def withdraw_marketing_consent(s: Session, email: str) -> dict:
+    """No more marketing email to this address; the contact, if there is one, says so from now on."""
+    contact = s.scalars(select(t.Contact).where(t.Contact.email == email)).first()
+    if contact is not None:
+        contact.marketing_consent = False
+    return {"email": email, "contact_id": contact.id if contact else None, "marketing_consent": False}
+
+
+def _contact_ids(s: Session, email: str) -> list[str]:
+    return list(s.scalars(select(t.Contact.id).where(t.Contact.email == email)))
+
+
+def _delete(s: Session, table, *where) -> int:
+    """Delete the matching rows in one statement; how many. Rows loaded in this session are not looked at."""
+    return s.execute(delete(table).where(*where).execution_options(synchronize_session=False)).rowcount
 
 
 # ---- idempotency
@@ -765,7 +831,8 @@ def cart_json(c: t.Cart) -> dict:
 
 def contact_json(c: t.Contact) -> dict:
     return {"id": c.id, "email": c.email, "first_name": c.first_name, "last_name": c.last_name, "phone": c.phone,
-            "customer_id": c.customer_id, "lifecycle_stage": c.lifecycle_stage, "created_at": _ts(c.created_at)}
+            "customer_id": c.customer_id, "lifecycle_stage": c.lifecycle_stage, "created_at": _ts(c.created_at),
+            "marketing_consent": c.marketing_consent}
 
 
 def interaction_json(i: t.Interaction) -> dict:

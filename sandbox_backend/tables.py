@@ -169,6 +169,8 @@ class Mail(Base):
     subject = Column(String(200), nullable=False)
     body = Column(Text, nullable=False)
     sent_at = Column(DateTime, nullable=False)
+    # Files sent along ({"filename", "content_type", "content"}), e.g. a customer's data export as JSON.
+    attachments = Column(JSON, nullable=False, default=list)
 
 
 class Cart(Base):
@@ -200,6 +202,8 @@ class Contact(Base):
     customer_id = Column(String(80))
     lifecycle_stage = Column(String(20), nullable=False)
     created_at = Column(DateTime, nullable=False)
+    # Whether the contact agreed to marketing email (a newsletter): never assumed, only given and withdrawn.
+    marketing_consent = Column(Boolean, nullable=False, default=False)
 
 
 class Interaction(Base):

@@ -27,11 +27,11 @@ from typing import Iterable, Sequence
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, UserUttered
-from rasa.utils.endpoints import read_endpoint_config
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actions.csat import CsatRating
+from data_rights.conversations import open_tracker_store
 from integrations.config import state_database_url
 from integrations.state_database import state_engine
 
@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = parser.parse_args(argv)
 
-    store = TrackerStore.create(read_endpoint_config(args.endpoints, "tracker_store"), Domain.load(args.domain))
+    store = open_tracker_store(Path(args.endpoints), domain=Domain.load(args.domain))
     report = containment(asyncio.run(stored_conversations(store)), args.since)
     csat = csat_by_topic(state_database_url(), args.since)
     print(as_json(report, csat) if args.json else as_text(report, csat))

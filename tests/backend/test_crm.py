@@ -332,3 +332,93 @@ def test_an_idempotency_key_of_bad_length_is_400(api, key):
     response = api.post("/v1/crm/leads", json={"email": unique_email("k"), "source": "chat"},
                         headers={"Idempotency-Key": key})
     assert response.status_code == 400 and "Idempotency-Key" in error_of(response)["fields"]
+
+
+# ---- a person's data: export, erasure, marketing consent (data subject rights)
+
+def a_person_with_history(api) -> tuple[str, dict]:
+    """A new contact with an interaction, a keyed case and a lead; (email, contact)."""
+    email = unique_email("person")
+    contact = api.ok("POST", "/v1/crm/contacts", 201, json={"email": email, "first_name": "Pia"})
+    api.ok("POST", f"/v1/crm/contacts/{contact['id']}/interactions", 201,
+           json={"channel": "web", "kind": "order_status", "summary": "Asked about an order."})
+    api.ok("POST", "/v1/crm/tickets", 201, json={**TICKET, "email": email}, headers={"Idempotency-Key": email})
+    api.ok("POST", "/v1/crm/leads", 201, json={"email": email, "source": "chat"})
+    return email, contact
+
+
+def test_a_persons_data_is_every_record_about_the_email(api):
+    email, contact = a_person_with_history(api)
+    data = api.ok("GET", "/v1/crm/personal-data", params={"email": email.upper()})
+    assert data["contacts"] == [contact] and data["email"] == email
+    assert [i["summary"] for i in data["interactions"]] == ["Asked about an order."]
+    assert [t["email"] for t in data["tickets"]] == [email] and [lead["email"] for lead in data["leads"]] == [email]
+    nobody = unique_email("nobody")
+    assert api.ok("GET", "/v1/crm/personal-data", params={"email": nobody}) == {
+        "email": nobody, "contacts": [], "interactions": [], "tickets": [], "deals": [], "leads": []}
+    assert api.get("/v1/crm/personal-data").status_code == 400
+
+
+def test_erasure_deletes_the_records_and_the_stored_answers_that_repeat_the_email(api):
+    email, contact = a_person_with_history(api)
+    other, _ = a_person_with_history(api)
+    erased = api.ok("POST", "/v1/crm/personal-data/erasure", json={"email": email})
+    assert erased == {"email": email, "kept": [], "erased": {"interactions": 1, "tickets": 1, "deals": 0, "leads": 1,
+                                                            "contacts": 1, "stored_answers": 1}}
+    assert api.get(f"/v1/crm/contacts/{contact['id']}").status_code == 404
+    assert all(not records for kind, records in api.ok("GET", "/v1/crm/personal-data",
+                                                       params={"email": email}).items() if kind != "email")
+    assert len(api.ok("GET", "/v1/crm/personal-data", params={"email": other})["tickets"]) == 1
+    again = api.ok("POST", "/v1/crm/personal-data/erasure", json={"email": email})
+    assert set(again["erased"].values()) == {0}
+    # The same key with the same body is a new ticket now: the stored answer with the email is gone.
+    replay = api.post("/v1/crm/tickets", json={**TICKET, "email": email}, headers={"Idempotency-Key": email})
+    assert replay.status_code == 201 and "Idempotent-Replayed" not in replay.headers
+
+
+def test_a_won_deal_is_kept_without_the_person(fresh_api):
+    erased = fresh_api.ok("POST", "/v1/crm/personal-data/erasure", json={"email": "anna.schmidt@example.com"})
+    assert erased["erased"]["contacts"] == 1 and erased["erased"]["deals"] == 0
+    assert "won deal" in erased["kept"][0] and "commercial records" in erased["kept"][0]
+    deals = {d["id"]: d for d in fresh_api.all_pages("/v1/crm/deals", limit=100)}
+    assert deals["deal_anna_club"]["contact_id"] is None and deals["deal_fjord"]["contact_id"] == "ct_erik"
+    assert fresh_api.ok("GET", "/v1/orders/100231")["email"] == "anna.schmidt@example.com"  # the shop keeps it
+
+
+def test_marketing_consent_is_never_assumed_and_can_be_withdrawn(fresh_api):
+    assert fresh_api.ok("GET", "/v1/crm/contacts/ct_anna")["marketing_consent"] is True  # the newsletter signup
+    assert fresh_api.ok("GET", "/v1/crm/contacts/ct_ben")["marketing_consent"] is False
+    new = fresh_api.ok("POST", "/v1/crm/contacts", 201, json={"email": unique_email("consent")})
+    assert new["marketing_consent"] is False
+    withdrawn = fresh_api.ok("POST", "/v1/crm/marketing-consent/withdrawal", json={"email": "Anna.Schmidt@example.com"})
+    assert withdrawn == {"email": "anna.schmidt@example.com", "contact_id": "ct_anna", "marketing_consent": False}
+    assert fresh_api.ok("GET", "/v1/crm/contacts/ct_anna")["marketing_consent"] is False
+    assert fresh_api.ok("POST", "/v1/crm/marketing-consent/withdrawal",
+                        json={"email": unique_email("never")})["contact_id"] is None
+
+
+# ---- the mock mail carrier, for the bot's own mails
+
+def test_a_mail_lands_in_the_mailbox_with_its_attachment_once_per_key(api):
+    to = unique_email("mail")
+    body = {"to": to, "subject": "Your data", "body": "Attached.",
+            "attachments": [{"filename": "my-data.json", "content_type": "application/json", "content": '{"a": 1}'}]}
+    first = api.post("/v1/sandbox/mails", json=body, headers={"Idempotency-Key": f"mail-{to}"})
+    again = api.post("/v1/sandbox/mails", json=body, headers={"Idempotency-Key": f"mail-{to}"})
+    assert first.status_code == again.status_code == 202 and again.headers["Idempotent-Replayed"] == "true"
+    (mail,) = api.ok("GET", "/v1/sandbox/mailbox", params={"to": to})["data"]
+    assert (mail["subject"], mail["attachments"]) == ("Your data", body["attachments"])
+
+
+@pytest.mark.parametrize(("attachments", "field"), [
+    ([{"filename": "../../etc/passwd", "content_type": "application/json", "content": "{}"}], "attachments[0].filename"),
+    ([{"filename": "x.exe", "content_type": "application/x-msdownload", "content": "MZ"}],
+     "attachments[0].content_type"),
+    ([{"filename": "a.json", "content_type": "application/json"}], "attachments[0].content"),
+    (["not an object"], "attachments[0]"),
+    ([{"filename": f"{n}.json", "content_type": "application/json", "content": "{}"} for n in range(6)], "attachments"),
+])
+def test_a_mail_with_a_bad_attachment_is_422_with_the_field(api, attachments, field):
+    response = api.post("/v1/sandbox/mails", json={"to": unique_email("bad"), "subject": "s", "body": "b",
+                                                   "attachments": attachments})
+    assert response.status_code == 422 and field in error_of(response)["fields"]

@@ -136,6 +136,19 @@ EXAMPLES = [
     ("get", "/v1/crm/leads", "/v1/crm/leads", {}, 200),
     ("post", "/v1/crm/leads", "/v1/crm/leads", {"json": {"email": "oa@example.com", "source": "chat"}}, 201),
     ("get", "/v1/crm/deals", "/v1/crm/deals", {}, 200),
+    # Data subject rights: a read of seeded data, and changes to an email nobody has, which leave the seed alone.
+    ("get", "/v1/crm/personal-data", "/v1/crm/personal-data", {"params": {"email": "anna.schmidt@example.com"}}, 200),
+    ("post", "/v1/crm/personal-data/erasure", "/v1/crm/personal-data/erasure",
+     {"json": {"email": "nobody-oa@example.com"}}, 200),
+    ("post", "/v1/crm/personal-data/erasure", "/v1/crm/personal-data/erasure", {"json": {"email": "no"}}, 422),
+    ("post", "/v1/crm/marketing-consent/withdrawal", "/v1/crm/marketing-consent/withdrawal",
+     {"json": {"email": "nobody-oa@example.com"}}, 200),
+    ("post", "/v1/sandbox/mails", "/v1/sandbox/mails",
+     {"json": {"to": "oa@example.com", "subject": "s", "body": "b",
+               "attachments": [{"filename": "data.json", "content_type": "application/json", "content": "{}"}]}}, 202),
+    ("post", "/v1/sandbox/mails", "/v1/sandbox/mails",
+     {"json": {"to": "oa@example.com", "subject": "s", "body": "b",
+               "attachments": [{"filename": "../x", "content_type": "application/json", "content": "{}"}]}}, 422),
     # The shop's own changes, as refusals that leave the session's seed data alone; test_webhook_emitter.py
     # checks their successful answers against the schema on a sandbox of its own.
     ("post", "/v1/sandbox/orders/{number}/ship", "/v1/sandbox/orders/100237/ship",

@@ -5,7 +5,15 @@ What it knows, in HubSpot's request and response shapes:
   GET   /crm/v3/objects/{type}/{id}     read, `?properties=a,b&associations=contacts`   -> 200 object
   PATCH /crm/v3/objects/{type}/{id}     update `properties`                             -> 200 object
   POST  /crm/v3/objects/{type}/search   filterGroups / properties / limit / after       -> 200 page
-for {type} in contacts, notes, tickets. An object is {"id", "properties", "createdAt", "updatedAt",
+  POST  /crm/v3/objects/{type}/batch/read     properties / inputs [{"id"}]  -> 200 {"status", "results"...}
+                                              (207 with `errors` naming the ids it does not have)
+  POST  /crm/v3/objects/{type}/batch/archive  inputs [{"id"}]               -> 204, no body
+  POST  /crm/v3/objects/contacts/gdpr-delete  objectId (idProperty "email")   -> 204, no body; the contact and
+        its associations go, the notes and tickets themselves stay; an email no contact has is blocklisted
+for {type} in contacts, notes, tickets; and the communication preferences v4:
+  POST  /communication-preferences/v4/statuses/{email}/unsubscribe-all?channel=EMAIL[&verbose=true]
+        -> 200 {"status": "COMPLETE", "results": [one NOT_SUBSCRIBED status per subscription type]...}
+        (without verbose=true the results are empty, as HubSpot says) An object is {"id", "properties", "createdAt", "updatedAt",
 "archived"}; errors are {"status": "error", "message", "correlationId", "category"}. A read that asks
 for `associations` gets, per asked type with at least one, HubSpot's CollectionResponseAssociatedId:
 "associations": {"contacts": {"results": [{"id": "10001", "type": "ticket_to_contact"}]}} - the key is
@@ -39,10 +47,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, ContextManager
+from urllib.parse import unquote
 
 from tests.fakes import FakePlatform, Reply, Request, json_reply, running, serve_until_terminated
 
 OBJECTS_PATH = "/crm/v3/objects/"
+PREFERENCES_PATH = "/communication-preferences/v4/statuses/"
+# The email subscription types of a new portal (ids as HubSpot numbers them, names as it shows them).
+SUBSCRIPTION_TYPES = {1: "Marketing Information", 2: "One to One"}
 IDEMPOTENCY_PROPERTY = "chatbot_idempotency_key"
 # A misbehave() mode of this fake only: a 200 whose JSON is not what the endpoint returns.
 WRONG_SHAPE = "wrong_shape"
@@ -144,6 +156,9 @@ class FakeHubSpot(FakePlatform):
         self.search_lag = search_lag
         self.portal_id = portal_id
         self.associations: list[Association] = []
+        # Emails unsubscribed from all email (communication preferences), and emails GDPR delete blocklisted.
+        self.unsubscribed_from_all: set[str] = set()
+        self.blocklisted: set[str] = set()
         self._objects: dict[str, dict[str, StoredObject]] = {kind: {} for kind in WRITABLE}
         self._ids = itertools.count(10_001)  # HubSpot's ids are numbers, sent as strings
         self._lock = threading.Lock()
@@ -210,15 +225,25 @@ class FakeHubSpot(FakePlatform):
     # --- The API ---
 
     def _route(self, request: Request) -> Reply:
+        if request.path.startswith(PREFERENCES_PATH) and request.method == "POST":
+            return self._unsubscribe_all(request)
         if not request.path.startswith(OBJECTS_PATH):
             raise _refuse(404, "resource not found", "OBJECT_NOT_FOUND")
         object_type, _, rest = request.path[len(OBJECTS_PATH):].partition("/")
-        if object_type not in WRITABLE or "/" in rest:
+        if object_type not in WRITABLE or rest.count("/") > (1 if rest.startswith("batch/") else 0):
             raise _refuse(404, f"Unable to infer object type from: {object_type}", "OBJECT_NOT_FOUND")
         if request.method == "POST" and rest == "":
             return json_reply(201, self._create(object_type, _json_body(request)))
         if request.method == "POST" and rest == "search":
             return json_reply(200, self._search(object_type, _json_body(request)))
+        if request.method == "POST" and rest == "batch/read":
+            return self._batch_read(object_type, _json_body(request))
+        if request.method == "POST" and rest == "batch/archive":
+            self._archive(object_type, _batch_ids(_json_body(request)))
+            return Reply(204, b"")
+        if request.method == "POST" and object_type == "contacts" and rest == "gdpr-delete":
+            self._gdpr_delete(_json_body(request))
+            return Reply(204, b"")
         if request.method == "GET" and rest:
             return json_reply(200, self._read(object_type, rest, request.query.get("properties"),
                                               request.query.get("associations")))
@@ -289,6 +314,60 @@ class FakeHubSpot(FakePlatform):
         if start + limit < len(found):
             answer["paging"] = {"next": {"after": str(start + limit)}}
         return answer
+
+    def _batch_read(self, object_type: str, body: dict) -> Reply:
+        asked = body.get("properties") or None
+        ids = _batch_ids(body)
+        found = [self._objects[object_type][i] for i in ids if i in self._objects[object_type]]
+        missing = [i for i in ids if i not in self._objects[object_type]]
+        now = _now_iso()
+        answer: dict[str, Any] = {"status": "COMPLETE", "results": [self._shaped(o, asked) for o in found],
+                                  "startedAt": now, "completedAt": now}
+        if not missing:
+            return json_reply(200, answer)
+        # HubSpot answers a partly failed batch with 207 Multi-Status and names the ids it lacks.
+        answer.update(numErrors=1, errors=[{"status": "error", "category": "OBJECT_NOT_FOUND",
+                                            "message": "Could not get some objects, they may be deleted or not exist.",
+                                            "context": {"ids": missing}}])
+        return json_reply(207, answer)
+
+    def _archive(self, object_type: str, ids: list[str]) -> None:
+        """To the recycle bin: gone from reads and search, and from every association."""
+        for object_id in ids:
+            self._objects[object_type].pop(object_id, None)
+        self.associations = [a for a in self.associations
+                             if (a.from_type, a.from_id) not in {(object_type, i) for i in ids}
+                             and (a.to_type, a.to_id) not in {(object_type, i) for i in ids}]
+
+    def _gdpr_delete(self, body: dict) -> None:
+        object_id = body.get("objectId")
+        if not isinstance(object_id, str) or not object_id:
+            raise _refuse(400, "Invalid input JSON: objectId is required", "VALIDATION_ERROR")
+        if body.get("idProperty") == "email":
+            contact = self._contact_with_email(object_id.lower())
+            if contact is None:
+                self.blocklisted.add(object_id.lower())
+                return
+            object_id = contact.id
+        self._existing("contacts", object_id)
+        self._archive("contacts", [object_id])
+
+    def _unsubscribe_all(self, request: Request) -> Reply:
+        subscriber, _, action = request.path[len(PREFERENCES_PATH):].partition("/")
+        if action != "unsubscribe-all":
+            raise _refuse(404, "resource not found", "OBJECT_NOT_FOUND")
+        if request.query.get("channel") != "EMAIL":
+            raise _refuse(400, "channel is required; the only supported channel is EMAIL", "VALIDATION_ERROR")
+        email = unquote(subscriber).lower()
+        self.unsubscribed_from_all.add(email)
+        now = _now_iso()
+        results = [{"channel": "EMAIL", "status": "NOT_SUBSCRIBED", "subscriberIdString": email,
+                    "subscriptionId": subscription_id, "subscriptionName": name, "source": "Public API",
+                    "timestamp": now, "legalBasis": None, "legalBasisExplanation": None}
+                   for subscription_id, name in SUBSCRIPTION_TYPES.items()]
+        verbose = request.query.get("verbose") == "true"
+        return json_reply(200, {"status": "COMPLETE", "results": results if verbose else [],
+                                "startedAt": now, "completedAt": now})
 
     # --- Checks ---
 
@@ -412,6 +491,15 @@ class FakeHubSpot(FakePlatform):
             "updatedAt": stored.updated_at,
             "archived": False,
         }
+
+
+def _batch_ids(body: dict) -> list[str]:
+    inputs = body.get("inputs")
+    if not isinstance(inputs, list) or not all(isinstance(i, dict) and i.get("id") for i in inputs):
+        raise _refuse(400, "Invalid input JSON: inputs must be a list of {\"id\"}", "VALIDATION_ERROR")
+    if len(inputs) > 100:
+        raise _refuse(400, "Too many inputs: at most 100 per batch", "VALIDATION_ERROR")
+    return [str(i["id"]) for i in inputs]
 
 
 def _json_body(request: Request) -> dict:

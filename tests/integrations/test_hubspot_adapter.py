@@ -31,8 +31,8 @@ from integrations.models import Ticket
 from integrations.outbox import Outbox
 from integrations.state_database import state_engine
 from integrations.transport import Timeouts
-from tests.fakes import ERROR_500, HTML, MALFORMED, SLOW, THROTTLE, json_reply
-from tests.fakes.hubspot import WRONG_SHAPE, running_hubspot_fake
+from tests.fakes import ERROR_500, HTML, MALFORMED, SLOW, THROTTLE, json_reply, running
+from tests.fakes.hubspot import WRONG_SHAPE, FakeHubSpot, running_hubspot_fake
 
 REPO = Path(__file__).resolve().parents[2]
 ANNA = "anna.schmidt@example.com"
@@ -618,3 +618,96 @@ def test_the_fake_runs_as_a_process_for_end_to_end_tests():
     finally:
         process.terminate()
         assert process.wait(timeout=5) == 0
+
+
+# --- Data subject rights: export, erasure, marketing consent ---
+
+def customer_with_history(crm: HubSpotCRM, email: str = ANNA) -> str:
+    """A contact with one note and one case, written the way the bot writes them; its id."""
+    contact = run(crm.upsert_contact(email, first_name="Anna"))
+    log_lookup(crm, contact.id, key=f"lookup:{email}")
+    open_case(crm, key=f"handover:{email}", email=email)
+    return contact.id
+
+
+def test_an_export_holds_the_contact_its_notes_and_its_tickets_as_hubspot_keeps_them():
+    with running_hubspot_fake() as fake:
+        crm = crm_for(fake)
+        contact_id = customer_with_history(crm)
+        customer_with_history(crm, "ben.miller@example.com")
+        export = run(crm.export_contact(" Anna.Schmidt@Example.com "))
+    assert export.platform == "hubspot" and not export.empty
+    (contact,) = export.records["contacts"]
+    assert contact["id"] == contact_id and contact["properties"]["email"] == ANNA
+    (note,) = export.records["notes"]
+    assert "Asked where order #1002 is" in note["properties"]["hs_note_body"]
+    (ticket,) = export.records["tickets"]
+    assert ticket["properties"]["subject"] == "Chat handover: the customer asked for a person"
+    assert "my parcel is late" in ticket["properties"]["content"]
+    assert calls(fake)[-2:] == [("POST", f"{NOTES}/batch/read"), ("POST", f"{TICKETS}/batch/read")]
+
+
+def test_an_unknown_email_exports_nothing():
+    with running_hubspot_fake() as fake:
+        export = run(crm_for(fake).export_contact("nobody@example.com"))
+    assert export.empty and export.records == {}
+
+
+def test_erasure_archives_notes_and_tickets_then_gdpr_deletes_the_contact_by_its_id():
+    with running_hubspot_fake() as fake:
+        crm = crm_for(fake)
+        contact_id = customer_with_history(crm)
+        ben_id = customer_with_history(crm, "ben.miller@example.com")
+        erasure = run(crm.erase_contact(ANNA))
+        again = run(crm.erase_contact(ANNA))
+        afterwards = run(crm.export_contact(ANNA))
+    assert erasure.erased == {"contacts": 1, "notes": 1, "tickets": 1}
+    assert "restorable for 90 days" in erasure.kept[0]
+    assert body_of(fake, "POST", f"{CONTACTS}/gdpr-delete") == {"objectId": contact_id}
+    assert again.erased == {"contacts": 0, "notes": 0, "tickets": 0} and afterwards.empty
+    assert [c["id"] for c in fake.objects("contacts")] == [ben_id]  # Ben's contact, note and case stay
+    assert len(fake.objects("notes")) == len(fake.objects("tickets")) == 1
+    assert fake.blocklisted == set()  # never by email: that would block an address nobody has
+
+
+def test_marketing_consent_is_withdrawn_for_all_email_subscriptions():
+    with running_hubspot_fake() as fake:
+        crm = crm_for(fake)
+        run(crm.upsert_contact(ANNA))
+        withdrawal = run(crm.withdraw_marketing_consent("Anna.Schmidt@example.com"))
+        stranger = run(crm.withdraw_marketing_consent("nobody@example.com"))
+    assert withdrawal.had_contact and not stranger.had_contact
+    assert fake.unsubscribed_from_all == {ANNA, "nobody@example.com"}
+    (request,) = [r for r in fake.requests if "unsubscribe-all" in r.path][:1]
+    assert request.path == "/communication-preferences/v4/statuses/anna.schmidt%40example.com/unsubscribe-all"
+    assert request.query == {"channel": "EMAIL", "verbose": "true"}
+
+
+class CancellingHubSpot(FakeHubSpot):
+    """A portal whose communication preferences call ends CANCELED (HubSpot's action answers can)."""
+
+    def _unsubscribe_all(self, request):
+        return json_reply(200, {"status": "CANCELED", "results": [], "numErrors": 1,
+                                "startedAt": "2026-11-20T14:05:00Z", "completedAt": "2026-11-20T14:05:01Z"})
+
+
+def test_a_withdrawal_hubspot_did_not_complete_is_unavailable():
+    with running(CancellingHubSpot()) as fake:
+        with pytest.raises(ServiceUnavailable) as failure:
+            run(crm_for(fake).withdraw_marketing_consent(ANNA))
+    assert "did not complete (CANCELED)" in str(failure.value.__cause__)
+
+
+def test_data_subject_calls_log_no_email(caplog):
+    caplog.set_level(logging.INFO)
+    with running_hubspot_fake() as fake:
+        crm = crm_for(fake)
+        customer_with_history(crm)
+        run(crm.export_contact(ANNA))
+        run(crm.withdraw_marketing_consent(ANNA))
+        run(crm.erase_contact(ANNA))
+    lines = [record.getMessage() for record in caplog.records if "upstream_call" in record.getMessage()]
+    assert any("unsubscribe-all" in line and "{email}" in line for line in lines)
+    assert any("gdpr-delete" in line and '"status": 204' in line for line in lines)
+    for line in lines:
+        assert "anna" not in line.lower() and "%40" not in line and "example.com" not in line

@@ -13,6 +13,7 @@ import requests
 
 from integrations.config import ConfigurationError, crm_from_env, eshop_from_env
 from integrations.errors import AuthenticationFailed, NotFound
+from integrations.mail import Attachment, Mail, mailer_from_env
 from integrations.models import OrderStatus
 
 
@@ -150,3 +151,65 @@ def test_unknown_platform_is_a_configuration_error(env):
         eshop_from_env({**env, "ESHOP_PLATFORM": "nope"})
     with pytest.raises(ConfigurationError):
         crm_from_env({"CRM_PLATFORM": "sandbox"})  # no key
+
+
+# ---- data subject rights and the mail port
+
+def a_customer_with_history(env) -> str:
+    """A contact of its own (the seed stays as it is) with an interaction and a case; its email."""
+    email = f"rights-{uuid.uuid4().hex[:8]}@example.com"
+    crm = crm_from_env(env)
+    contact = asyncio.run(crm.upsert_contact(email, first_name="Rita"))
+    asyncio.run(crm.log_interaction(contact.id, kind="order_status", summary="Asked about order 100231.",
+                                    channel="web", conversation_id="conv-rights", idempotency_key=f"ix-{email}"))
+    asyncio.run(crm.create_ticket(subject="Chat handover", description="Customer: hello", priority="normal",
+                                  category="handover", conversation_id="conv-rights", email=email,
+                                  idempotency_key=f"tk-{email}"))
+    return email
+
+
+def test_an_export_holds_every_crm_record_of_the_email(env):
+    email = a_customer_with_history(env)
+    export = asyncio.run(crm_from_env(env).export_contact(email.upper()))
+    assert export.platform == "sandbox" and not export.empty
+    (contact,) = export.records["contacts"]
+    (interaction,) = export.records["interactions"]
+    (ticket,) = export.records["tickets"]
+    assert (contact["email"], contact["first_name"], contact["marketing_consent"]) == (email, "Rita", False)
+    assert interaction["summary"] == "Asked about order 100231." and ticket["email"] == email
+    assert export.records["deals"] == () and export.records["leads"] == ()
+
+
+def test_erasure_removes_the_records_and_says_what_stays(env):
+    email = a_customer_with_history(env)
+    crm = crm_from_env(env)
+    erasure = asyncio.run(crm.erase_contact(email))
+    assert erasure.erased["contacts"] == erasure.erased["interactions"] == erasure.erased["tickets"] == 1
+    assert erasure.erased["stored_answers"] >= 2  # the keyed creations' answers repeated the email
+    assert erasure.kept == ()
+    assert asyncio.run(crm.export_contact(email)).empty
+    assert set(asyncio.run(crm.erase_contact(email)).erased.values()) == {0}
+
+
+def test_seeded_marketing_consent_is_withdrawn(launch_sandbox):
+    server = launch_sandbox()  # of its own: the shared sandbox keeps Anna's consent
+    env = {"SANDBOX_URL": server.base_url, "SANDBOX_API_KEY": server.api_key}
+    crm = crm_from_env(env)
+    (before,) = asyncio.run(crm.export_contact("anna.schmidt@example.com")).records["contacts"]
+    withdrawal = asyncio.run(crm.withdraw_marketing_consent("anna.schmidt@example.com"))
+    (after,) = asyncio.run(crm.export_contact("anna.schmidt@example.com")).records["contacts"]
+    assert before["marketing_consent"] and not after["marketing_consent"] and withdrawal.had_contact
+    assert not asyncio.run(crm.withdraw_marketing_consent("nobody-at-all@example.com")).had_contact
+
+
+def test_a_mail_with_an_attachment_lands_in_the_sandbox_mailbox_once(env, sandbox_server):
+    to = f"mail-{uuid.uuid4().hex[:8]}@example.com"
+    mail = Mail(to, "Your data", "Attached.", (Attachment("my-data.json", "application/json", '{"a": 1}'),))
+    mailer = mailer_from_env(env)
+    asyncio.run(mailer.send(mail, idempotency_key=f"export:{to}"))
+    asyncio.run(mailer.send(mail, idempotency_key=f"export:{to}"))  # a retry after a lost answer
+    (received,) = requests.get(f"{sandbox_server.base_url}/v1/sandbox/mailbox", params={"to": to},
+                               headers={"Authorization": f"Bearer {sandbox_server.api_key}"}, timeout=5).json()["data"]
+    assert (received["subject"], received["body"]) == ("Your data", "Attached.")
+    assert received["attachments"] == [{"filename": "my-data.json", "content_type": "application/json",
+                                        "content": '{"a": 1}'}]
