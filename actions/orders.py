@@ -32,7 +32,7 @@ from actions.verification import (
     order_number_slot,
     proven,
     proven_customer,
-    send_login_code,
+    send_code_and_ask,
 )
 from integrations.errors import IntegrationError
 from integrations.models import Order, OrderStatus, Shipment
@@ -142,19 +142,10 @@ class ActionAskLoginCode(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         bind_conversation(tracker)
-        email = tracker.get_slot("email")
-        events: list[EventType] = []
-        if tracker.get_slot("login_code_sent_to") != email:
-            try:
-                sent = await send_login_code(tracker, email)
-            except IntegrationError:
-                return _stop_lookup("unavailable")
-            # Past the limit no mail goes out, and the customer is told to use a code sent before.
-            dispatcher.utter_message(response="utter_login_code_sent" if sent else "utter_login_code_limit",
-                                     email=email)
-            events.append(SlotSet("login_code_sent_to", email))
-        dispatcher.utter_message(response="utter_ask_login_code")
-        return events
+        try:
+            return await send_code_and_ask(dispatcher, tracker)
+        except IntegrationError:
+            return _stop_lookup("unavailable")
 
 
 class ActionShowOrderStatus(Action):

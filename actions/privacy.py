@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.backends import bind_conversation, conversation_ref, crm, eshop, turn_ref
 from actions.user_input import login_code_in
-from actions.verification import email_slot, first, proven, proven_customer, proven_email, send_login_code
+from actions.verification import email_slot, first, proven, proven_customer, proven_email, send_code_and_ask
 from integrations.config import ConfigurationError
 from integrations.errors import IntegrationError, Unsupported
 from integrations.transport import answer_within
@@ -105,19 +105,11 @@ class ActionAskPrivacyLoginCode(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         bind_conversation(tracker)
-        email = tracker.get_slot("email")
-        events: list[EventType] = []
-        if tracker.get_slot("login_code_sent_to") != email:
-            try:
-                sent = await send_login_code(tracker, email)
-            except IntegrationError:
-                # The form ends here; the submit action apologises and offers a person.
-                return [SlotSet("privacy_failure", "unavailable"), SlotSet("requested_slot", None), ActiveLoop(None)]
-            dispatcher.utter_message(response="utter_login_code_sent" if sent else "utter_login_code_limit",
-                                     email=email)
-            events.append(SlotSet("login_code_sent_to", email))
-        dispatcher.utter_message(response="utter_ask_login_code")
-        return events
+        try:
+            return await send_code_and_ask(dispatcher, tracker)
+        except IntegrationError:
+            # The form ends here; the submit action apologises and offers a person.
+            return [SlotSet("privacy_failure", "unavailable"), SlotSet("requested_slot", None), ActiveLoop(None)]
 
 
 class ActionSubmitPrivacyRequest(Action):

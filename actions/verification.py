@@ -88,6 +88,20 @@ async def send_login_code(tracker: Tracker, email: str) -> bool:
     return True
 
 
+async def send_code_and_ask(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Sends the one-time code to the conversation's email, once per address and within the limits, and asks
+    for it. Raises IntegrationError when the shop cannot be reached."""
+    email = tracker.get_slot("email")
+    events: list[EventType] = []
+    if tracker.get_slot("login_code_sent_to") != email:
+        sent = await send_login_code(tracker, email)
+        # Past the limit no mail goes out, and the customer is told to use a code sent before.
+        dispatcher.utter_message(response="utter_login_code_sent" if sent else "utter_login_code_limit", email=email)
+        events.append(SlotSet("login_code_sent_to", email))
+    dispatcher.utter_message(response="utter_ask_login_code")
+    return events
+
+
 def attempt_keys(tracker: Tracker, email: str) -> dict[str, str | None]:
     """Who is trying: the email, the conversation, and the client address the channel vouched for."""
     metadata = tracker.latest_message.get("metadata") or {}
