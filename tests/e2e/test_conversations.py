@@ -125,7 +125,9 @@ def test_the_shops_news_reaches_the_verified_conversation_once(chat: Chat, stack
     assert "paid" in chat.say("anna.schmidt@example.com").lower()
     stranger = Chat(stack)
     stranger.say("where is my order 100232")
-    stranger.say("ben.miller@example.com")  # not Anna: this conversation must hear nothing
+    # Not Anna: this conversation must hear nothing. Not an email other tests prove with either: a miss
+    # suspends its number proofs for a while.
+    stranger.say("david.chen@example.com")
     sandbox_post(stack, "/v1/sandbox/orders/100232/ship", {"carrier": "dhl", "tracking_number": "JJD0099100232"})
     [news] = wait_for_message(stack, chat.sender, r"on its way with")
     assert "#100232" in news and "JJD0099100232" in news, news
