@@ -71,9 +71,16 @@ class ValidateOrderLookupForm(FormValidationAction):
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        typed_now = tracker.slots_to_validate().keys()
+        code_asked = tracker.get_slot("requested_slot") == "login_code"
         events = await super().get_validation_events(dispatcher, tracker, domain)
         tracker.add_slots(events)
         events += _refuse_login_code_if_unsupported(dispatcher, tracker)
+        if code_asked:
+            # A typed code also looks like an order number to the NLU: it is neither looked up nor kept as one
+            # (an order the code proves comes from validate_login_code).
+            taken_for_a_number = "order_id" in typed_now and not any(e["name"] == "order_id" for e in events)
+            return events + ([SlotSet("order_id", None)] if taken_for_a_number else [])
         ownership, _ = await check_ownership(dispatcher, tracker, "lookup_failure")
         return events + ownership
 
@@ -85,9 +92,6 @@ class ValidateOrderLookupForm(FormValidationAction):
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") == "login_code":
-            # A typed code also looks like an order number to the NLU.
-            return {"order_id": None}
         return order_number_slot(value, dispatcher)
 
     async def validate_login_code(
