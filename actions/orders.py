@@ -23,11 +23,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.backends import bind_conversation, conversation_ref, eshop, turn_ref
 from actions.crm_log import record_interaction_later
 from actions.csat import resolved
-from actions.user_input import login_code_in
 from actions.verification import (
     check_ownership,
+    checked_login_code,
     email_slot,
-    first,
     is_proven,
     order_number_slot,
     proven,
@@ -97,19 +96,15 @@ class ValidateOrderLookupForm(FormValidationAction):
     async def validate_login_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        code = login_code_in(first(value))
-        if not code:
-            dispatcher.utter_message(response="utter_login_code_malformed")
-            return {"login_code": None}
-        email = tracker.get_slot("email")
+        slots, check = await checked_login_code(dispatcher, tracker, value, "lookup_failure")
+        if check is None:
+            return slots
         try:
-            check = await eshop().verify_login_code(email, code)
-            if not check.verified:
-                return _failed_code_attempt(dispatcher, check.attempts_left)
             orders = await eshop().orders_of_customer(check.customer_id)
         except IntegrationError:
             return {"login_code": None, "lookup_failure": "unavailable"}
-        proof = proven(tracker, email, orders=[order.number for order in orders], customer_id=check.customer_id)
+        proof = proven(tracker, tracker.get_slot("email"), orders=[order.number for order in orders],
+                       customer_id=check.customer_id)
         slots = {"login_code": None, "order_id": None, **{event["name"]: event["value"] for event in proof}}
         if not orders:
             slots["lookup_failure"] = "no_orders"
@@ -276,13 +271,6 @@ def _refuse_login_code_if_unsupported(dispatcher: CollectingDispatcher, tracker:
         return []
     dispatcher.utter_message(response="utter_login_code_unsupported")
     return [SlotSet("use_login_code", None)]
-
-
-def _failed_code_attempt(dispatcher: CollectingDispatcher, attempts_left: int) -> dict[str, Any]:
-    if attempts_left <= 0:
-        return {"login_code": None, "lookup_failure": "verification_failed"}
-    dispatcher.utter_message(response="utter_login_code_wrong", attempts_left=attempts_left)
-    return {"login_code": None}
 
 
 def _stop_lookup(failure: str) -> list[EventType]:

@@ -21,9 +21,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.backends import bind_conversation, conversation_ref, crm, eshop, turn_ref
-from actions.user_input import login_code_in
-from actions.verification import email_slot, first, proven, proven_customer, proven_email, send_code_and_ask
+from actions.backends import bind_conversation, crm, eshop, turn_ref
+from actions.verification import (
+    checked_login_code,
+    email_slot,
+    proven,
+    proven_customer,
+    proven_email,
+    send_code_and_ask,
+)
 from integrations.config import ConfigurationError
 from integrations.errors import IntegrationError, Unsupported
 from integrations.transport import answer_within
@@ -79,21 +85,10 @@ class ValidatePrivacyRequestForm(FormValidationAction):
     async def validate_login_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        code = login_code_in(first(value))
-        if not code:
-            dispatcher.utter_message(response="utter_login_code_malformed")
-            return {"login_code": None}
-        email = tracker.get_slot("email")
-        try:
-            check = await eshop().verify_login_code(email, code)
-        except IntegrationError:
-            return {"login_code": None, "privacy_failure": "unavailable"}
-        if not check.verified:
-            if check.attempts_left <= 0:
-                return {"login_code": None, "privacy_failure": "verification_failed"}
-            dispatcher.utter_message(response="utter_login_code_wrong", attempts_left=check.attempts_left)
-            return {"login_code": None}
-        proof = proven(tracker, email, customer_id=check.customer_id)
+        slots, check = await checked_login_code(dispatcher, tracker, value, "privacy_failure")
+        if check is None:
+            return slots
+        proof = proven(tracker, tracker.get_slot("email"), customer_id=check.customer_id)
         return {"login_code": None, **{event["name"]: event["value"] for event in proof}}
 
 

@@ -17,9 +17,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backends import attempt_limits, eshop, proof_signer
 from actions.proof import Proof
-from actions.user_input import normalized_email, normalized_order_number
+from actions.user_input import login_code_in, normalized_email, normalized_order_number
 from integrations.errors import IntegrationError, InvalidRequest, NotFound
-from integrations.models import Order
+from integrations.models import LoginCodeCheck, Order
 
 MAX_LOOKUP_ATTEMPTS = 3
 
@@ -100,6 +100,29 @@ async def send_code_and_ask(dispatcher: CollectingDispatcher, tracker: Tracker) 
         events.append(SlotSet("login_code_sent_to", email))
     dispatcher.utter_message(response="utter_ask_login_code")
     return events
+
+
+async def checked_login_code(dispatcher: CollectingDispatcher, tracker: Tracker, value: Any,
+                             failure_slot: str) -> tuple[dict[str, Any], LoginCodeCheck | None]:
+    """A typed one-time code checked for the conversation's email: the form's slots, and the check if it passed.
+
+    A malformed or wrong code is asked again (with the tries left); the last wrong try, or an unreachable
+    shop, sets `failure_slot` (verification_failed / unavailable) so the form ends.
+    """
+    code = login_code_in(first(value))
+    if not code:
+        dispatcher.utter_message(response="utter_login_code_malformed")
+        return {"login_code": None}, None
+    try:
+        check = await eshop().verify_login_code(tracker.get_slot("email"), code)
+    except IntegrationError:
+        return {"login_code": None, failure_slot: "unavailable"}, None
+    if check.verified:
+        return {"login_code": None}, check
+    if check.attempts_left <= 0:
+        return {"login_code": None, failure_slot: "verification_failed"}, None
+    dispatcher.utter_message(response="utter_login_code_wrong", attempts_left=check.attempts_left)
+    return {"login_code": None}, None
 
 
 def attempt_keys(tracker: Tracker, email: str) -> dict[str, str | None]:
