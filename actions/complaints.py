@@ -28,6 +28,7 @@ from actions.user_input import choice_in, chosen
 from actions.verification import first, missed_proof, proof_refused
 from integrations.errors import IntegrationError, NotFound
 from integrations.outbox import DELIVERED, PENDING
+from nlu_components.formats import normalized_case_number
 
 COMPLAINT, CASE_STATUS = "complaint", "case_status"
 COMPLAINT_SLOTS = ("complaint_item", "complaint_kind", "complaint_details")
@@ -42,7 +43,6 @@ COMPLAINT_KINDS = {
 PRIORITIES = {"arrived_damaged": "high", "wrong_item": "high", "missing": "high", "defective": "normal"}
 BUSINESS_DAYS_TO_ANSWER = {"high": 1, "normal": 2}
 PHOTO_LINK = re.compile(r"https?://[^\s<>\"']+")
-CASE_NUMBER = re.compile(r"\b((?:T-)?\d{2,12})\b", re.IGNORECASE)
 MIN_DETAIL_WORDS = 3
 CASE_STATUSES = {"open": "utter_case_status_open", "pending": "utter_case_status_pending",
                  "solved": "utter_case_status_solved", "closed": "utter_case_status_solved"}
@@ -76,11 +76,11 @@ class ComplaintSlots:
 
     def validate_case_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> dict[str, Any]:
-        found = CASE_NUMBER.search(str(first(value) or ""))
-        if not found:
+        number = normalized_case_number(str(first(value) or ""))
+        if not number:
             dispatcher.utter_message(response="utter_case_number_unclear")
             return attempt_failed(tracker, "case_number")
-        return {"case_number": found.group(1).upper()}
+        return {"case_number": number}
 
 
 def request_slots(service: str) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/entity_extraction.py [--limit N] [--entities email,order_id]
         [--json out.json] [--markdown out.md] [--model models/commerce-assistant.tar.gz]
+        [--component-only [--phone-region DE]]
 
 Issue 10 ("Understand customers as they really write"), item 2. A seeded generator writes messages from
 templates x values, per entity and per format (emails at other domains and country TLDs, subdomains,
@@ -17,6 +18,13 @@ is among the extracted entities of the right type, after the normalisation the a
 rule, E.164 for phone numbers, case-insensitive for coupon codes). A failure is classed as *not
 normalised* (the span was found but the actions' normaliser rejects it, e.g. `<a@b.cz>`), *partial* (only
 part of the value, e.g. `100` and `234`), *other entity* (the span came out as another type) or *missed*.
+
+`--component-only` measures the rules alone, without loading a model: every message goes through
+`nlu_components.format_entities.FormatEntityExtractor` as a Rasa message without DIET's entities (seconds
+instead of minutes). National phone numbers are then read in the customer's country, as the judge reads
+them, or in `--phone-region` for all. Through the model, each message carries the customer's country as
+channel metadata `country`, as a channel that knows it sends it; without it the assistant reads national
+numbers in its configured `phone_region`.
 
 Delivery days are no model entity (the `delivery_date` slot takes the whole text and
 `actions.user_input.date_in` reads it), so dates are measured through that function (`--entities date`).
@@ -602,15 +610,10 @@ def canonical(message: Message, written: str) -> str | None:
 @lru_cache(maxsize=1)
 def action_rules() -> dict[str, Callable[[str], str | None]]:
     """The normalisation the actions apply to what the model extracted."""
-    from actions.complaints import CASE_NUMBER
     from actions.user_input import normalized_email, normalized_order_number
+    from nlu_components.formats import normalized_case_number
 
-    def case_number(text: str) -> str | None:
-        found = CASE_NUMBER.search(text or "")
-        # the CRM then reads T-000123, T-123 and 123 as one ticket (sandbox_backend/store.py TICKET_NUMBER)
-        return f"T-{int(re.sub(NON_DIGIT, '', found.group(1))):06d}" if found else None
-
-    return {"email": normalized_email, "order_id": normalized_order_number, "case_number": case_number,
+    return {"email": normalized_email, "order_id": normalized_order_number, "case_number": normalized_case_number,
             "coupon_code": lambda text: (text or "").strip(" .,;:!?'\"()[]<>").upper() or None}
 
 
@@ -729,25 +732,33 @@ class Parser:
         finally:
             Parser.batching = True
 
-    def parse_batch(self, texts: list[str]) -> list[list[dict]]:
+    def parse_batch(self, texts: list[str], metadata: list[dict | None] | None = None) -> list[list[dict]]:
+        return [parsed.get("entities", []) for parsed in self.parse_full(texts, metadata)]
+
+    def parse_full(self, texts: list[str], metadata: list[dict | None] | None = None) -> list[dict]:
+        """Everything the NLU says of each text (intent, ranking, entities), as one batch through the graph;
+        `metadata` per text, as a channel sends it (e.g. the customer's `country`)."""
         from rasa.core.channels.channel import UserMessage
         from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
         from rasa.shared.core.trackers import DialogueStateTracker
 
         processor = self.agent.processor
         tracker = DialogueStateTracker.from_events("entity-benchmark", [])
+        messages = [UserMessage(text, metadata=meta) for text, meta in zip(texts, metadata or [None] * len(texts))]
         results = processor.graph_runner.run(
-            inputs={PLACEHOLDER_MESSAGE: [UserMessage(text) for text in texts], PLACEHOLDER_TRACKER: tracker},
+            inputs={PLACEHOLDER_MESSAGE: messages, PLACEHOLDER_TRACKER: tracker},
             targets=[processor.model_metadata.nlu_target])
-        return [message.as_dict(only_output_properties=True).get("entities", [])
-                for message in results[processor.model_metadata.nlu_target]]
+        return [message.as_dict(only_output_properties=True) for message in results[processor.model_metadata.nlu_target]]
 
-    def parse(self, texts: list[str], batched: bool, progress: Callable[[int], None]) -> list[list[dict]]:
+    def parse(self, texts: list[str], batched: bool, progress: Callable[[int], None],
+              metadata: list[dict | None] | None = None) -> list[list[dict]]:
         out: list[list[dict]] = []
         step = self.batch_size if batched else 1
+        metadata = metadata or [None] * len(texts)
         for start in range(0, len(texts), step):
             chunk = texts[start:start + step]
-            out += self.parse_batch(chunk) if batched else [self.parse_one(chunk[0])]
+            out += (self.parse_batch(chunk, metadata[start:start + step]) if batched
+                    else [self.parse_one(chunk[0])])
             progress(len(out))
         return out
 
@@ -756,6 +767,28 @@ def same_entities(a: list[dict], b: list[dict]) -> bool:
     def key(entities):
         return [(e["entity"], e.get("start"), e.get("end"), str(e.get("value"))) for e in entities]
     return key(a) == key(b)
+
+
+def channel_metadata(message: Message) -> dict | None:
+    """What a channel that knows the customer's country sends with the message (FormatEntityExtractor reads it)."""
+    return {"country": message.country.upper()} if message.country else None
+
+
+def component_entities(messages: list[Message], phone_region: str | None) -> list[list[dict]]:
+    """The entities FormatEntityExtractor gives each message, without a model: one extractor per phone region."""
+    from rasa.shared.nlu.training_data.message import Message as RasaMessage
+
+    from nlu_components.format_entities import FormatEntityExtractor
+
+    extractors: dict[str, FormatEntityExtractor] = {}
+    out = []
+    for m in messages:
+        region = phone_region or m.country or "DE"
+        if region not in extractors:
+            extractors[region] = FormatEntityExtractor.create({"phone_region": region}, None, None, None)
+        parsed = extractors[region].process([RasaMessage(data={"text": m.text})])[0]
+        out.append(parsed.as_dict(only_output_properties=True).get("entities", []))
+    return out
 
 
 # ------------------------------------------------------------------------------------------- the report
@@ -821,7 +854,7 @@ def markdown(summary: dict[str, Any], outcomes: list[Outcome], meta: dict[str, A
         f"- command: `{meta['command']}`",
         f"- date: {meta['date']}",
         f"- model: `{meta['model']}`, sha256 `{meta['model_sha256'][:16]}…`" if meta["model_sha256"] else
-        "- model: none (dates only)",
+        f"- model: none ({meta.get('without_model', 'dates only')})",
         f"- generator: seed {meta['seed']}, {meta['per_format']} messages per entity and format, "
         f"{meta['messages']} messages; values and templates in `benchmarks/understanding/entity_values.yml`",
         f"- parsing: {meta['parsing']}",
@@ -919,6 +952,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="messages parsed both batched and with agent.parse_message, which must agree")
     parser.add_argument("--no-batch", action="store_true", help="parse every message with agent.parse_message")
     parser.add_argument("--print-messages", action="store_true", help="print the generated messages and stop")
+    parser.add_argument("--component-only", action="store_true",
+                        help="no model: measure nlu_components.format_entities.FormatEntityExtractor alone")
+    parser.add_argument("--phone-region", default=None,
+                        help="with --component-only: read national phone numbers in this region, not the "
+                             "customer's country")
     args = parser.parse_args(argv)
     args.model = args.model.resolve()
     args.json = args.json.resolve() if args.json else None
@@ -930,6 +968,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(entities) - set(FORMATS)
     if unknown:
         parser.error(f"unknown entities: {', '.join(sorted(unknown))}")
+    if args.phone_region and not args.component_only:
+        parser.error("--phone-region needs --component-only (a model's entities are read in the customer's country)")
     messages = generate_all(args.limit, args.seed, entities)
     if args.formats:
         keep = {f.strip() for f in args.formats.split(",")}
@@ -942,7 +982,17 @@ def main(argv: list[str] | None = None) -> int:
     outcomes: list[Outcome] = [judge_date(m) for m in messages if m.entity == "date"]
     model_messages = [m for m in messages if m.entity in MODEL_ENTITIES]
     parse_seconds, load_seconds, parsing, check_note, model_sha256 = 0.0, 0.0, "none (dates only)", "", ""
-    if model_messages:
+    without_model = "dates only"
+    if model_messages and args.component_only:
+        parse_started = time.monotonic()
+        parsed = component_entities(model_messages, args.phone_region)
+        parse_seconds = time.monotonic() - parse_started
+        region = f"`{args.phone_region}`" if args.phone_region else "the customer's country"
+        without_model = "`FormatEntityExtractor` alone, without DIET's entities"
+        parsing = (f"`FormatEntityExtractor.process`, one Rasa message at a time; national phone numbers read "
+                   f"in {region}")
+        outcomes += [judge(m, entities) for m, entities in zip(model_messages, parsed)]
+    elif model_messages:
         print(f"loading {args.model} …", file=sys.stderr)
         model_sha256 = sha256(args.model)
         load_started = time.monotonic()
@@ -968,7 +1018,8 @@ def main(argv: list[str] | None = None) -> int:
                 elapsed = time.monotonic() - parse_started
                 print(f"  {done}/{len(texts)} parsed, {elapsed:.0f} s", file=sys.stderr)
 
-        parsed = model.parse(texts, not args.no_batch, progress)
+        # The channel tells the NLU the customer's country, so national phone numbers are read there.
+        parsed = model.parse(texts, not args.no_batch, progress, [channel_metadata(m) for m in model_messages])
         parse_seconds = time.monotonic() - parse_started
         parsing = ("`agent.parse_message`, one message at a time" if args.no_batch else
                    f"`Agent.load` once, batches of {args.batch_size} through the model's graph") + check_note
@@ -986,6 +1037,7 @@ def main(argv: list[str] | None = None) -> int:
         "model_sha256": model_sha256, "load_seconds": load_seconds,
         "seed": args.seed, "per_format": args.limit, "messages": len(messages), "parsed": len(model_messages),
         "parsing": parsing, "parse_seconds": parse_seconds, "seconds": time.monotonic() - started,
+        "without_model": without_model,
     }
     report = markdown(summary, outcomes, meta, args.examples)
     print(report)

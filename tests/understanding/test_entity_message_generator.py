@@ -153,7 +153,9 @@ def test_the_normalisers_judge_extractions_as_the_actions_would():
     as_phone = [{"entity": "phone", "value": order.written[0], "start": start, "end": end}]
     assert ee.judge(order, as_phone).failure == "other_entity"
     whole = [{"entity": "order_id", "value": order.written[0], "start": start, "end": end}]
-    assert ee.judge(order, whole).failure == "not_normalised"  # normalized_order_number takes digits only
+    assert ee.judge(order, whole).ok  # normalized_order_number reads "1 793 104" as people group it
+    with_words = [{"entity": "order_id", "value": order.written[0] + " thanks", "start": start, "end": end}]
+    assert ee.judge(order, with_words).failure == "not_normalised"  # but takes no words around it
     assert ee.judge(order, []).failure == "missed"
 
     email = ee.generate("email", "surrounding_punctuation", 1)[0]
