@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import Locale
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
@@ -16,6 +17,9 @@ from integrations.outbox import DELIVERED, PENDING
 
 TRANSCRIPT_TURNS = 30
 REDACTED_CODE = "[one-time code removed]"
+# The slot `language` holds the ISO 639-1 code of a language the assistant doesn't speak, when the customer
+# wrote in one (nlu_components/languages.py); the agent sees its English name (babel's) in the case.
+LANGUAGE_NAMES = Locale("en").languages
 
 
 class ValidateHandoverForm(FormValidationAction):
@@ -41,7 +45,7 @@ class ActionRequestHuman(Action):
         conversation = bind_conversation(tracker)
         email = tracker.get_slot("email")
         outcome = await open_ticket(
-            subject="Chat handover: the customer asked for a person",
+            subject=handover_subject(tracker),
             description=transcript(tracker),
             priority="normal",
             category="handover",
@@ -86,6 +90,21 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
     return count
 
 
+def customer_language(tracker: Tracker) -> str | None:
+    """The language the customer wrote in, as "German (de)", if it is one the assistant doesn't speak."""
+    code = tracker.get_slot("language")
+    if not code or code == "en":
+        return None
+    return f"{LANGUAGE_NAMES.get(code, code)} ({code})"
+
+
+def handover_subject(tracker: Tracker) -> str:
+    language = customer_language(tracker)
+    if language:
+        return f"Chat handover: the customer asked for a person, writes in {language}"
+    return "Chat handover: the customer asked for a person"
+
+
 def transcript(tracker: Tracker) -> str:
     """The recent conversation as the agent will read it, without one-time codes."""
     lines: list[str] = []
@@ -101,4 +120,7 @@ def transcript(tracker: Tracker) -> str:
             lines.append(f"Assistant: {event['text']}")
     order = tracker.get_slot("order_id")
     header = [f"Order mentioned: #{order}"] if order else []
+    language = customer_language(tracker)
+    if language:
+        header.append(f"Customer's language: {language}; the assistant speaks only English.")
     return "\n".join(header + lines[-TRANSCRIPT_TURNS:])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from actions.crm_log import outbox
-from actions.handover import ActionHandleFallback, ActionRequestHuman, transcript
+from actions.handover import ActionHandleFallback, ActionRequestHuman, handover_subject, transcript
 from tests.actions.conftest import api, followups, responses, run, tracker
 
 
@@ -44,6 +44,21 @@ def test_transcript_keeps_the_conversation_but_not_one_time_codes():
     text = transcript(tracker(events=events, active_loop=None))
     assert "483920" not in text
     assert "Customer: where is my order" in text and "Assistant: What's the email?" in text
+
+
+def test_the_agent_learns_the_language_the_customer_wrote_in():
+    events = [user("Wann kommt mein Paket?", "other_language"),
+              bot("Entschuldigung, ich kann leider nur auf Englisch antworten.")]
+    german = tracker(slots={"language": "de"}, events=events, active_loop=None)
+    assert "German (de)" in handover_subject(german)
+    assert transcript(german).startswith("Customer's language: German (de); the assistant speaks only English.")
+    assert "Customer: Wann kommt mein Paket?" in transcript(german)
+    # A code without a name still reaches the agent; English, or no language noticed, adds nothing.
+    assert "(is)" in transcript(tracker(slots={"language": "is"}, active_loop=None))
+    for slots in ({"language": "en"}, {}):
+        plain = tracker(slots=slots, events=events, active_loop=None)
+        assert handover_subject(plain) == "Chat handover: the customer asked for a person"
+        assert "language" not in transcript(plain)
 
 
 def test_handover_opens_one_case_with_the_conversation(shop):
