@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.backends import bind_conversation, conversation_ref, eshop, turn_ref
 from actions.crm_log import record_interaction_later
 from actions.csat import resolved
+from actions.next_request import NEXT_REQUEST, then_next_request
 from actions.verification import (
     check_ownership,
     checked_login_code,
@@ -154,24 +155,35 @@ class ActionShowOrderStatus(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         bind_conversation(tracker)
         reset = [SlotSet(slot, None) for slot in LOOKUP_SLOTS] + [SlotSet("lookup_attempts", 0)]
+        # A second request in the same message needs the order; without it, it is dropped with the lookup.
+        unanswered = reset + [SlotSet(NEXT_REQUEST, None)]
         email, number = tracker.get_slot("email"), tracker.get_slot("order_id")
         failure = tracker.get_slot("lookup_failure")
         if failure:
-            return reset + _explain_failure(dispatcher, tracker, failure)
+            return unanswered + _explain_failure(dispatcher, tracker, failure)
         if not is_proven(tracker, number):
             # Only the form proves an order; a tracker that merely names one shows nothing.
             dispatcher.utter_message(response="utter_order_not_found_for_email", order_number=number, email=email)
-            return reset
+            return unanswered
         try:
             order = await eshop().get_order(number)
         except IntegrationError:
-            return reset + _explain_failure(dispatcher, tracker, "unavailable")
+            return unanswered + _explain_failure(dispatcher, tracker, "unavailable")
         for message in status_messages(order):
             dispatcher.utter_message(**message)
         _log_lookup(tracker, f"Asked where order #{order.number} is; told it is {order.status.value}.", "answered")
         await _follow_news_of(tracker, order)
         # "can I cancel it?" right after needs no second proof: verified_order names this one.
-        return reset + [SlotSet("verified_order", order.number)] + resolved("order_status")
+        answered = reset + [SlotSet("verified_order", order.number)] + resolved("order_status")
+        return answered + (then_next_request(dispatcher, tracker, domain) or _offer_help_if_delivered(order))
+
+
+def _offer_help_if_delivered(order: Order) -> list[EventType]:
+    """A parcel the carrier calls delivered may not have arrived: the offer is its own response, so the
+    rules can read the customer's answer to it ("it never came", "yes please") as accepting it."""
+    if any(shipment.status == "delivered" for shipment in order.shipments):
+        return [FollowupAction("utter_offer_colleague_for_missing_parcel")]
+    return []
 
 
 def status_messages(order: Order) -> list[dict[str, Any]]:

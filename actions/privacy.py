@@ -22,6 +22,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.backends import bind_conversation, crm, eshop, turn_ref
+from actions.confirmation import confirmed_slot
 from actions.verification import (
     checked_login_code,
     email_slot,
@@ -81,6 +82,11 @@ class ValidatePrivacyRequestForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return email_slot(value, dispatcher)
+
+    def validate_privacy_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return confirmed_slot("privacy_confirmed", value, tracker.latest_message, dispatcher)
 
     async def validate_login_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

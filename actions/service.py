@@ -22,6 +22,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backends import bind_conversation, conversation_ref, eshop
 from actions.crm_log import record_case_later, record_interaction_later
+from actions.confirmation import confirmed_slot
 from actions.complaints import (
     CASE_STATUS,
     COMPLAINT,
@@ -177,6 +178,10 @@ class ValidateServiceRequestForm(ComplaintSlots, FormValidationAction):
     def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                           domain: DomainDict) -> dict[str, Any]:
         return order_number_slot(value, dispatcher)
+
+    def validate_service_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> dict[str, Any]:
+        return confirmed_slot("service_confirmed", value, tracker.latest_message, dispatcher)
 
     async def validate_delivery_change(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                        domain: DomainDict) -> dict[str, Any]:

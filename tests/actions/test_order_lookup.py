@@ -250,3 +250,31 @@ def test_a_code_proves_the_email_and_its_orders(shop):
     )
     _, messages = run(ActionShowOrderStatus(), tracker(slots={**slots, "email": email}, active_loop=None))
     assert responses(messages) == ["utter_shipment_delayed"]
+
+
+def test_a_delivered_parcel_ends_with_the_offer_of_a_colleague(shop):
+    slots, messages = show("100235", "anna.schmidt@example.com")
+    assert responses(messages) == ["utter_shipment_delivered"]
+    assert followups(slots) == ["utter_offer_colleague_for_missing_parcel"]
+
+
+def test_a_parcel_on_its_way_makes_no_offer(shop):
+    slots, _ = show("100234", "ben.miller@example.com")
+    assert followups(slots) == []
+
+
+def test_a_second_request_in_the_same_message_follows_the_status(shop):
+    proof = proof_for("anna.schmidt@example.com", "100235")
+    slots, messages = run(ActionShowOrderStatus(), tracker(
+        slots={"order_id": "100235", "email": "anna.schmidt@example.com", "ownership_proof": proof,
+               "next_request": "return_item"}, active_loop=None))
+    assert responses(messages) == ["utter_shipment_delivered", "utter_then_return"]
+    assert slots["service"] == "return" and slots["next_request"] is None
+    assert followups(slots) == ["service_request_form"]
+
+
+def test_a_second_request_is_dropped_with_an_order_that_was_not_proven(shop):
+    slots, _ = run(ActionShowOrderStatus(), tracker(
+        slots={"order_id": "100235", "email": "anna.schmidt@example.com", "next_request": "cancel_order"},
+        active_loop=None))
+    assert slots["next_request"] is None and "service" not in slots and followups(slots) == []
