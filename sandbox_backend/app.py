@@ -73,6 +73,9 @@ def create_app(engine: Engine, api_key: str, name: str = "sandbox_backend",
     app = Sanic(name, configure_logging=False, dumps=partial(json.dumps, ensure_ascii=False))
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
+    # Parsed now, not on the first request that needs them: parsing seed.yml took ~0.5 s on a busy machine,
+    # beyond the clients' time budget for one call.
+    store.shipping_countries()
     executor = ThreadPoolExecutor(max_workers=MAX_CONNECTIONS, thread_name_prefix="sandbox-db")
 
     async def db(operation: Callable[[Session], Any]) -> Any:
