@@ -20,6 +20,11 @@ Sets, in tests/understanding/ (written apart from the training data and the know
       the same model, so a change that helps (a)-(c) can show it costs nothing here.
 
 Runs one message at a time on the CPU; a few minutes on 2 cores. Trains nothing, starts no server.
+
+The knowledge base alone, without a Rasa model (seconds; for tuning knowledge/ on its development set):
+
+    .venv/bin/python benchmarks/understanding_sets.py --knowledge-base-only [--lexical-only]
+        [--questions tests/knowledge/dev_policy_questions.yml] [--label after] [--markdown ...] [--json ...]
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import argparse
 import asyncio
 import collections
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -38,7 +44,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -61,22 +67,32 @@ REFUSAL_PATTERNS = {
 # ---------------------------------------------------------------- sets
 
 def load_sets() -> tuple[list[dict], dict[str, list[str]], dict[str, list[str]]]:
-    policy = yaml.safe_load((SETS / "policy_questions.yml").read_text())["questions"]
+    policy = load_policy_questions(SETS / "policy_questions.yml")
     oos = yaml.safe_load((SETS / "out_of_scope.yml").read_text())["domains"]
     negations = yaml.safe_load((SETS / "negations.yml").read_text())["negations"]
+    for name, groups in [("out_of_scope.yml", oos), ("negations.yml", negations)]:
+        for group, texts in groups.items():
+            _require_plain_text(f"{name}, {group}", texts)
+    return policy, oos, negations
+
+
+def load_policy_questions(path: Path) -> list[dict]:
+    """A set in the format of policy_questions.yml (the exam, or tests/knowledge/dev_policy_questions.yml)."""
+    policy = yaml.safe_load(path.read_text())["questions"]
+    _require_plain_text(f"{path.name}, questions", [item["q"] for item in policy])
     for item in policy:
         if ("answer" in item) == ("refuse" in item):
-            raise SystemExit(f"policy_questions.yml: {item['q']!r} needs exactly one of answer/refuse")
+            raise SystemExit(f"{path.name}: {item['q']!r} needs exactly one of answer/refuse")
         if "refuse" in item and item.get("kind") not in ("country", "payment", "not_covered"):
-            raise SystemExit(f"policy_questions.yml: {item['q']!r} needs kind: country, payment or not_covered")
+            raise SystemExit(f"{path.name}: {item['q']!r} needs kind: country, payment or not_covered")
+    return policy
+
+
+def _require_plain_text(where: str, texts: list) -> None:
     # YAML reads a bare `no` or `false` as a boolean and `a: b` as a mapping: quote such lines.
-    for name, groups in [("out_of_scope.yml", oos), ("negations.yml", negations),
-                         ("policy_questions.yml", {"questions": [i["q"] for i in policy]})]:
-        for group, texts in groups.items():
-            odd = [t for t in texts if not isinstance(t, str)]
-            if odd:
-                raise SystemExit(f"{name}, {group}: not plain text, quote them: {odd}")
-    return policy, oos, negations
+    odd = [t for t in texts if not isinstance(t, str)]
+    if odd:
+        raise SystemExit(f"{where}: not plain text, quote them: {odd}")
 
 
 def load_holdout(path: Path) -> list[tuple[str, str]]:
@@ -289,6 +305,65 @@ async def measure_policy(parser: Parser, items: list[dict], routed: set[str]) ->
         "not_routed": sum(r["intent"] not in routed for r in rows),
         "items": rows,
     }
+
+
+# ---------------------------------------------------------------- (a) the knowledge base alone
+
+def measure_knowledge_base_alone(items: list[dict], answer: Callable[[str], Any]) -> dict:
+    """(a) without the NLU: each question goes to `answer` as text alone (no topic, no entities).
+
+    As if every question reached the policy action and the NLU found no entity: the knowledge base's
+    part of (a), measured in seconds, with no Rasa model. The latency is the retrieval's per question.
+    """
+    rows, latencies = [], []
+    for item in items:
+        started = time.perf_counter()
+        result = answer(item["q"])
+        latencies.append(time.perf_counter() - started)
+        text = result.text if result else None
+        outcome, why = score_policy(item, None, result, text)
+        rows.append({"q": item["q"], "expected": item.get("answer") or f"refuse ({item['kind']}): {item['refuse']}",
+                     "kind": "answer" if "answer" in item else item["kind"],
+                     "entry": getattr(result, "entry_id", None), "kb_confidence": getattr(result, "confidence", None),
+                     "answer": text, "outcome": outcome, "why": why})
+    counts = collections.Counter(r["outcome"] for r in rows)
+    milliseconds = sorted(1000 * s for s in latencies) or [0.0]
+    return {
+        "total": len(rows),
+        **{outcome: counts[outcome] for outcome in ("correct_answer", "correct_refusal", "wrong", "missed")},
+        "correct_share": round((counts["correct_answer"] + counts["correct_refusal"]) / max(len(rows), 1), 3),
+        "latency_ms": {"mean": round(sum(milliseconds) / len(milliseconds), 1),
+                       "p95": round(milliseconds[int(0.95 * (len(milliseconds) - 1))], 1),
+                       "max": round(milliseconds[-1], 1)},
+        "items": rows,
+    }
+
+
+def knowledge_base_alone_report(result: dict, label: str, questions: str) -> str:
+    lines = [f"# Policy questions, knowledge base alone: {label}", "",
+             f"- set: `{questions}` (text only: no NLU, no topic, no entities)",
+             f"- {result['correct_answer']} answered correctly, {result['correct_refusal']} refused correctly, "
+             f"{result['wrong']} wrong, {result['missed']} missed of {result['total']} "
+             f"= **{result['correct_share']:.0%}** correct",
+             f"- retrieval per question: {result['latency_ms']['mean']} ms mean, {result['latency_ms']['p95']} ms p95, "
+             f"{result['latency_ms']['max']} ms max", ""]
+    for outcome in ("wrong", "missed"):
+        lines += [f"{outcome.capitalize()}:", ""]
+        lines += [f"- `{r['q']}` (expected {r['expected']}): {r['why']}"
+                  + (f"; said: \"{_short(r['answer'])}\"" if r["answer"] else "")
+                  for r in result["items"] if r["outcome"] == outcome] or ["- none"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def run_knowledge_base_alone(args: argparse.Namespace) -> dict:
+    import knowledge
+
+    embedder = None if args.lexical_only else knowledge.MiniLMEmbedder()
+    # Loading the model and embedding the knowledge base happen once, at the action server's start.
+    knowledge.warm_up(embedder)
+    items = load_policy_questions(Path(args.questions))
+    return measure_knowledge_base_alone(items, functools.partial(knowledge.answer, embedder=embedder))
 
 
 # ---------------------------------------------------------------- (b) out of scope, (c) negations, (d) holdout
@@ -604,7 +679,16 @@ def main() -> None:
     parser.add_argument("--markdown", help="write a report here")
     parser.add_argument("--label", default="before", help="the report's title, e.g. before / after")
     parser.add_argument("--worst", type=int, default=15, help="how many off-domain mistakes to list")
+    parser.add_argument("--knowledge-base-only", action="store_true",
+                        help="(a) alone, without the NLU: each question's text straight to the knowledge base")
+    parser.add_argument("--questions", default=str(SETS / "policy_questions.yml"),
+                        help="with --knowledge-base-only: the set, e.g. tests/knowledge/dev_policy_questions.yml")
+    parser.add_argument("--lexical-only", action="store_true",
+                        help="with --knowledge-base-only: without the sentence model (lexical search alone)")
     args = parser.parse_args()
+    if args.knowledge_base_only:
+        main_knowledge_base_alone(args)
+        return
     args.command = "PYTHONPATH=. RASA_TELEMETRY_ENABLED=false HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 " \
                    ".venv/bin/python " + " ".join([Path(sys.argv[0]).as_posix()] + sys.argv[1:])
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -621,6 +705,18 @@ def main() -> None:
     if args.markdown:
         Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
         Path(args.markdown).write_text(markdown(result, args.worst))
+
+
+def main_knowledge_base_alone(args: argparse.Namespace) -> None:
+    result = run_knowledge_base_alone(args)
+    report = knowledge_base_alone_report(result, args.label, args.questions)
+    print(report)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=1, ensure_ascii=False, default=str) + "\n")
+    if args.markdown:
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(report)
 
 
 if __name__ == "__main__":

@@ -1,21 +1,29 @@
 """For shop owners: check the knowledge base, and try questions against it.
 
-    python -m knowledge check [--path knowledge_base]
+    python -m knowledge check [--path knowledge_base] [--lexical-only]
     python -m knowledge ask "how much is shipping to austria" [--topic shipping] [--country AT]
-                            [--payment-method paypal] [--explain] [--path knowledge_base]
+                            [--payment-method paypal] [--explain] [--path knowledge_base] [--lexical-only]
+
+Both search as the chat does, with the sentence model (loading it takes a few seconds);
+--lexical-only leaves it out.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from knowledge.embedding import Embedder, MiniLMEmbedder
 from knowledge.loading import KnowledgeBaseError, load
-from knowledge.retrieval import ANSWER_THRESHOLD, answer, default_path, example_questions_answered_elsewhere, explain
+from knowledge.model import KnowledgeBase
+from knowledge.retrieval import answer, default_path, example_questions_answered_elsewhere, explain, fusion_for
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
+    # TensorFlow's start-up notes (no GPU, CPU instructions) are noise for a shop owner.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return arguments.command(arguments)
 
 
@@ -29,7 +37,7 @@ def check(arguments: argparse.Namespace) -> int:
         return 1
     # Warnings don't fail the check: the knowledge base still works, but an answer may read
     # long or a question may be answered by another entry than the owner meant.
-    for warning in kb.warnings + example_questions_answered_elsewhere(kb):
+    for warning in kb.warnings + example_questions_answered_elsewhere(kb, _embedder(arguments)):
         print(f"  warning: {warning}")
     print(f"{arguments.path}: OK ({len(kb.entries)} entries, {len(kb.zones)} shipping zones, "
           f"{len(kb.payment_methods)} payment methods)")
@@ -44,7 +52,8 @@ def ask(arguments: argparse.Namespace) -> int:
         return 1
     entities = {name: value for name, value in
                 (("country", arguments.country), ("payment_method", arguments.payment_method)) if value}
-    result = answer(arguments.question, arguments.topic, entities, knowledge_base=kb)
+    embedder = _embedder(arguments)
+    result = answer(arguments.question, arguments.topic, entities, knowledge_base=kb, embedder=embedder)
     if result:
         print(result.text)
         print(f"  source: {result.source_url}")
@@ -52,18 +61,24 @@ def ask(arguments: argparse.Namespace) -> int:
     else:
         print("No answer: the chat would say it doesn't know and offer a colleague.")
     if arguments.explain or not result:
-        _print_candidates(arguments, entities, kb)
+        _print_candidates(arguments, entities, kb, embedder)
     return 0
 
 
-def _print_candidates(arguments: argparse.Namespace, entities: dict, kb) -> None:
-    parsed, candidates = explain(arguments.question, arguments.topic, entities, knowledge_base=kb)
+def _print_candidates(arguments: argparse.Namespace, entities: dict, kb: KnowledgeBase,
+                      embedder: Embedder | None) -> None:
+    parsed, candidates = explain(arguments.question, arguments.topic, entities, knowledge_base=kb, embedder=embedder)
     slots = parsed.slots
     print(f"  understood: terms {parsed.terms}, country {slots.country.short_name if slots.country else None}, "
           f"payment method {slots.payment_method.id if slots.payment_method else None}")
-    print(f"  best matches (an answer needs {ANSWER_THRESHOLD:.2f}):")
-    for scored in candidates:
-        print(f"    {scored.coverage:.2f}  {scored.entry.id}")
+    print(f"  best matches (an answer needs {fusion_for(embedder).threshold:.2f}):")
+    for candidate in candidates:
+        meaning = f"  (meaning {candidate.dense:.2f})" if candidate.dense is not None else ""
+        print(f"    {candidate.coverage:.2f}  {candidate.entry.id}{meaning}")
+
+
+def _embedder(arguments: argparse.Namespace) -> Embedder | None:
+    return None if arguments.lexical_only else MiniLMEmbedder()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     ask_command.add_argument("--explain", action="store_true", help="also show the best matches and scores")
     for command in (check_command, ask_command):
         command.add_argument("--path", default=str(default_path()), help="the knowledge base folder")
+        command.add_argument("--lexical-only", action="store_true",
+                             help="search without the sentence model (quicker to start; finds fewer paraphrases)")
     return parser
 
 

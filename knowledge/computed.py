@@ -46,8 +46,8 @@ def shipping_to_country(kb: KnowledgeBase, entry: Entry, slots: Slots) -> Render
     country = slots.country
     zone = kb.zone_for(country.code)
     if zone is None:
-        # Not shipping somewhere is a fact of the table too, so it is a grounded answer.
-        text = f"Sorry, we don't ship to {country.name} at the moment. We deliver to {countries_summary(kb)}."
+        # The zones list every country we ship to, so one in no zone is a grounded "no" (closed world).
+        text = f"No, we don't deliver to {country.name}. We deliver to: {countries_summary(kb)}."
         return Rendered(text, entry.source_url, f"Shipping to {country.short_name}")
     default, *others = zone.options
     sentences = [_default_option_sentence(default, country.name, kb.shipping_currency)]
@@ -134,8 +134,9 @@ def payment_method(kb: KnowledgeBase, entry: Entry, slots: Slots) -> Rendered:
     if method.accepted:
         sentences = [f"Yes, you can pay with {method.name}.", method.charged]
     else:
+        # The accepted methods are complete, so a known method outside them is a grounded "no".
         accepted = _or([m.name for m in kb.accepted_payment_methods])
-        sentences = [f"Sorry, we don't accept {method.name}.", f"You can pay with {accepted}."]
+        sentences = [f"No, we don't take {method.name}.", f"You can pay with: {accepted}."]
     sentences.append(method.note)
     return Rendered(" ".join(s.strip() for s in sentences if s), method.source_url, entry.title)
 

@@ -45,11 +45,11 @@ BW | Botswana |
 BY | Belarus |
 BZ | Belize |
 CA | Canada |
-CD | the Democratic Republic of the Congo | dr congo, drc
+CD | the Democratic Republic of the Congo | dr congo, drc, congo kinshasa
 CF | the Central African Republic |
-CG | the Republic of the Congo | congo
-CH | Switzerland | schweiz, suisse, svizzera
-CI | Ivory Coast | cote d ivoire
+CG | the Republic of the Congo | congo, congo brazzaville
+CH | Switzerland | schweiz, suisse, svizzera, schwiiz
+CI | Ivory Coast | cote d ivoire, cote divoire
 CL | Chile |
 CM | Cameroon |
 CN | China | prc
@@ -64,7 +64,7 @@ DJ | Djibouti |
 DK | Denmark | danmark
 DM | Dominica |
 DO | the Dominican Republic |
-DZ | Algeria |
+DZ | Algeria | algerie
 EC | Ecuador |
 EE | Estonia | eesti
 EG | Egypt |
@@ -109,26 +109,26 @@ KG | Kyrgyzstan |
 KH | Cambodia |
 KI | Kiribati |
 KM | the Comoros | comoros
-KN | Saint Kitts and Nevis |
+KN | Saint Kitts and Nevis | st kitts, saint kitts
 KP | North Korea |
 KR | South Korea | korea
 KW | Kuwait |
 KZ | Kazakhstan |
 LA | Laos |
 LB | Lebanon |
-LC | Saint Lucia |
+LC | Saint Lucia | st lucia
 LI | Liechtenstein |
 LK | Sri Lanka |
 LR | Liberia |
 LS | Lesotho |
 LT | Lithuania | lietuva
-LU | Luxembourg | luxemburg
+LU | Luxembourg | luxemburg, letzebuerg
 LV | Latvia | latvija
 LY | Libya |
-MA | Morocco |
+MA | Morocco | maroc
 MC | Monaco |
 MD | Moldova |
-ME | Montenegro |
+ME | Montenegro | crna gora
 MG | Madagascar |
 MH | the Marshall Islands | marshall islands
 MK | North Macedonia | macedonia
@@ -140,7 +140,7 @@ MT | Malta |
 MU | Mauritius |
 MV | the Maldives | maldives
 MW | Malawi |
-MX | Mexico |
+MX | Mexico | mexiko
 MY | Malaysia |
 MZ | Mozambique |
 NA | Namibia |
@@ -151,7 +151,7 @@ NL | the Netherlands | netherlands, holland, nederland
 NO | Norway | norge, noreg
 NP | Nepal |
 NR | Nauru |
-NZ | New Zealand |
+NZ | New Zealand | aotearoa
 OM | Oman |
 PA | Panama |
 PE | Peru |
@@ -160,13 +160,13 @@ PH | the Philippines | philippines
 PK | Pakistan |
 PL | Poland | polska
 PR | Puerto Rico |
-PS | Palestine |
+PS | Palestine | palestinian territories
 PT | Portugal |
 PW | Palau |
 PY | Paraguay |
 QA | Qatar |
 RO | Romania |
-RS | Serbia |
+RS | Serbia | srbija
 RU | Russia | russian federation
 RW | Rwanda |
 SA | Saudi Arabia |
@@ -183,7 +183,7 @@ SN | Senegal |
 SO | Somalia |
 SR | Suriname |
 SS | South Sudan |
-ST | Sao Tome and Principe |
+ST | Sao Tome and Principe | sao tome
 SV | El Salvador |
 SY | Syria |
 SZ | Eswatini | swaziland
@@ -193,7 +193,7 @@ TH | Thailand |
 TJ | Tajikistan |
 TL | East Timor | timor leste
 TM | Turkmenistan |
-TN | Tunisia |
+TN | Tunisia | tunisie
 TO | Tonga |
 TR | Turkey | turkiye
 TT | Trinidad and Tobago | trinidad
@@ -206,7 +206,7 @@ US | the United States | usa, u s a, u s, the us, united states of america, amer
 UY | Uruguay |
 UZ | Uzbekistan |
 VA | Vatican City | vatican, holy see
-VC | Saint Vincent and the Grenadines |
+VC | Saint Vincent and the Grenadines | st vincent, saint vincent
 VE | Venezuela |
 VN | Vietnam | viet nam
 VU | Vanuatu |

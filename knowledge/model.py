@@ -19,7 +19,7 @@ class Answer:
     title: str
     topic: str
     entry_id: str
-    confidence: float  # 0..1: how much of the question the entry accounts for
+    confidence: float  # 0..1: the share of the question the entry accounts for (by its words)
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,10 @@ class KnowledgeBase:
     shipping_currency: str = "EUR"
     payment_methods: tuple[PaymentMethod, ...] = ()
     warnings: list[str] = field(default_factory=list)
-    # The search index (knowledge.search.SearchIndex), built on first use by knowledge.retrieval.
+    # The search indexes, built on first use by knowledge.retrieval and kept with the version they index:
+    # the lexical one (knowledge.search.SearchIndex), and a dense one (knowledge.dense.DenseIndex) per embedder.
     search_index: Any = field(default=None, repr=False, compare=False)
+    dense_indexes: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def zone_for(self, country_code: str) -> Zone | None:
         return next((zone for zone in self.zones if country_code in zone.countries), None)

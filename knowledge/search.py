@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
+from knowledge.computed import COMPUTED
 from knowledge.countries import Country, find_country
 from knowledge.model import Entry, KnowledgeBase, PaymentMethod
 from knowledge.text import Analyzer, join_phrases, stem, words
@@ -35,6 +36,26 @@ class Scored:
     question_match: float  # 0..1, overlap (Jaccard) with the entry's closest example question
 
 
+# "do you ship outside germany", "besides spain, where do you deliver": that country is not the destination.
+EXCLUDING = {("outside",), ("except",), ("excluding",), ("besides",), ("beyond",), ("apart", "from"),
+             ("aside", "from"), ("other", "than")}
+
+
+def _excluded(before: list[str]) -> bool:
+    if before[-1:] == ["the"]:  # "apart from the UK"
+        before = before[:-1]
+    return any(tuple(before[len(before) - len(phrase):]) == phrase for phrase in EXCLUDING)
+
+
+@dataclass(frozen=True)
+class Named:
+    """What a question names, and the words left to search with."""
+
+    countries: list[Country]
+    methods: list[tuple[PaymentMethod, list[str]]]  # each with the words that name it
+    rest: list[str]
+
+
 class SearchIndex:
     def __init__(self, kb: KnowledgeBase):
         texts = {entry.id: " ".join([entry.title, *entry.questions, *entry.keywords]) for entry in kb.entries}
@@ -42,14 +63,14 @@ class SearchIndex:
         self.analyzer = Analyzer(self.vocabulary)
         self.entries = kb.entries
         self.method_by_phrase = _alias_table(kb.payment_methods)
-        self.term_counts = {e.id: Counter(self.terms_without_slots(texts[e.id])) for e in kb.entries}
+        self.term_counts = {e.id: Counter(self.terms_without_slots(texts[e.id]) + _slot_terms(e)) for e in kb.entries}
         self.question_terms = {e.id: [set(self.terms_without_slots(q)) for q in e.questions] for e in kb.entries}
         self.lengths = {entry_id: sum(counts.values()) for entry_id, counts in self.term_counts.items()}
         self.average_length = sum(self.lengths.values()) / max(len(self.lengths), 1)
         self.document_frequency = Counter(t for counts in self.term_counts.values() for t in counts)
         self.unknown_weight = UNKNOWN_WORD_WEIGHT * self.idf_of_count(1)
 
-    def take_slots(self, tokens: list[str]) -> tuple[list[Country], list[PaymentMethod], list[str]]:
+    def take_slots(self, tokens: list[str]) -> Named:
         """The countries and payment methods named in the tokens, and the tokens without them.
 
         Questions and example questions both lose them before scoring: a question naming
@@ -58,15 +79,40 @@ class SearchIndex:
         countries: list[Country] = []
         while (match := find_country(tokens)) is not None:
             country, (start, end) = match
-            countries.append(country)
+            if not _excluded(tokens[:start]):
+                countries.append(country)
+            start, end = self._with_place_names(tokens, start, end)
             tokens = tokens[:start] + tokens[end:]
         found_methods = self.find_payment_methods(tokens)
         taken = {position for _, (start, end) in found_methods for position in range(start, end)}
         rest = [token for position, token in enumerate(tokens) if position not in taken]
-        return countries, [method for method, _ in found_methods], rest
+        return Named(countries, [(method, tokens[start:end]) for method, (start, end) in found_methods], rest)
+
+    def _with_place_names(self, tokens: list[str], start: int, end: int) -> tuple[int, int]:
+        """The span of a country's name widened to an unknown word right next to it: a city or region
+        ("madrid spain", "mexico city"), part of the address rather than of the question."""
+        def is_place(position: int) -> bool:
+            return (0 <= position < len(tokens) and not self.analyzer.is_known(tokens[position])
+                    and (stem(tokens[position]),) not in self.method_by_phrase)  # "klarna germany?"
+        return start - is_place(start - 1), end + is_place(end)
+
+    def as_the_examples_say_it(self, text: str) -> str:
+        """The question for the sentence model: a named destination read as "this country" and a
+        payment method as "this", as the examples of the entries answering for one say it, and typos
+        corrected ("do you take visa debit" is then as close to "do you take it" as it should be).
+        """
+        tokens, position = words(text), 0
+        while (match := find_country(tokens[position:])) is not None:
+            start, end = (position + offset for offset in match[1])
+            start -= tokens[start - 1:start] == ["the"]  # "the UK" too
+            said = tokens[start:end] if _excluded(tokens[:start]) else ["this", "country"]
+            tokens, position = tokens[:start] + said + tokens[end:], start + len(said)
+        for _, (start, end) in reversed(self.find_payment_methods(tokens)):
+            tokens = tokens[:start] + ["this"] + tokens[end:]
+        return " ".join(self.analyzer.correct(token) for token in tokens)
 
     def terms_without_slots(self, text: str) -> list[str]:
-        return self.analyzer.terms(self.take_slots(join_phrases(words(text)))[2])
+        return self.analyzer.terms(self.take_slots(join_phrases(words(text))).rest)
 
     def idf_of_count(self, document_count: int) -> float:
         total = len(self.entries)
@@ -129,9 +175,26 @@ class SearchIndex:
         return found
 
 
+def slot_term(slot: str) -> str:
+    """The term a named country or payment method adds to a question: only the entries that answer for one have it.
+
+    So "i'm based in poland, do you deliver here" is mostly accounted for by the entry for a named
+    country, and never by another one, as if the country's name were one of its words.
+    """
+    return f"@{slot}"
+
+
+def _slot_terms(entry: Entry) -> list[str]:
+    needed = COMPUTED[entry.answer_from].needs_slot if entry.answer_from else None
+    return [slot_term(needed)] if needed else []
+
+
 def _alias_table(methods) -> dict[tuple[str, ...], PaymentMethod]:
+    # By the words as typed too, not only with phrases joined ("gift card" is also "giftcard"):
+    # the text for the sentence model keeps them apart.
     table = {}
     for method in methods:
         for said in (method.name, *method.aliases):
-            table.setdefault(tuple(stem(w) for w in join_phrases(words(said))), method)
+            for form in (join_phrases(words(said)), words(said)):
+                table.setdefault(tuple(stem(w) for w in form), method)
     return table

@@ -20,16 +20,19 @@ STOPWORDS = frozenset("""
 a an the i im ive id me my mine myself we us our ours you your yours ur u youre it its itself
 this that these those there theres here they them their he him his she her hers one
 is are was were be been being am do does did doing done have has had having get gets got getting
+come comes coming came
 can could will would shall should may might must need needs want wanna like know tell let see
-find look show give gonna to of in on at by via thru through for from with wiht wtih whith without
+find look show give gonna to of in on at by via thru through for from with wiht wtih whith without up
 about into onto as before after until while during and or but if
-so than then too also just any some all every each other others more most very really actually
+so than then too also just any some all every each other others another more most very really actually
+except excluding besides apart aside
 still currently usually normally generally exactly yet already now today ever
 what whats wat wot wht waht which whom whose why how hows hwo dose teh
 hi hey hello hallo please pls plz thanks thank thx ty ok okay yes yeah sure
+guys guy folks mate lol kindly roughly approximately basically maybe perhaps chance wondering wonder curious
 question questions quick info information detail details policy policies option options possible
 available offer offered provide use using make many able allowed allow
-order orders ordered ordering item items product products purchase purchases bought buying
+order orders ordered ordering item items product products purchase purchases goods buy buys bought buying
 shop store online website site something anything thing things stuff else again
 """.split())
 
@@ -40,7 +43,11 @@ PHRASES = {
     ("send", "back"): "return",
     ("take", "back"): "return",
     ("bring", "back"): "return",
+    ("go", "back"): "return",
     ("money", "back"): "refund",
+    ("go", "through"): "charge",
+    ("goes", "through"): "charge",
+    ("went", "through"): "charge",
     ("free", "of", "charge"): "free",
     ("next", "day"): "express",
     ("wear", "and", "tear"): "wear",
@@ -62,7 +69,7 @@ SYNONYMS = {
     "charge": "charge charged charges charging debited deducted taken billed",
     "cost": "cost costs price prices fee fees much expensive cheap rate rates pricing priced",
     "time": "time times long fast quickly soon speed days duration arrive arrives arrival wait",
-    "pay": "pay payment payments paid paying",
+    "pay": "pay payment payments paid paying settle",
     "card": "card cards credit debit",
     "method": "method methods way ways",
     "accept": "accept accepted accepting support supported",
@@ -114,7 +121,7 @@ def stem(word: str) -> str:
     if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsze":
         word = word[:-1]  # shipp -> ship
     if word.endswith("e") and len(word) > 4:
-        word = word[:-1]  # charge/charged -> charg
+        word = word.rstrip("e")  # charge/charged -> charg, guarantee/guaranteed -> guarant
     return word
 
 
@@ -168,6 +175,10 @@ class Analyzer:
 
     def terms_of(self, text: str) -> list[str]:
         return self.terms(words(text))
+
+    def is_known(self, token: str) -> bool:
+        """A word of the knowledge base or of everyday language, possibly misspelt."""
+        return token.isdigit() or self.correct(token) in self.known_words
 
     def correct(self, token: str) -> str:
         """The known word a misspelling most likely meant ("shiping" -> "shipping"), else the token."""

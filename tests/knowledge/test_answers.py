@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge import ANSWER_THRESHOLD, answer, explain
+from knowledge import LEXICAL_ONLY, answer, explain
 from knowledge.retrieval import example_questions_answered_elsewhere
 
 REALISTIC_QUESTIONS = {
@@ -97,7 +97,7 @@ def test_realistic_questions_get_the_right_entry(kb, question, entry_id):
     result = answer(question, knowledge_base=kb)
     assert result is not None, question
     assert result.entry_id == entry_id
-    assert result.confidence >= ANSWER_THRESHOLD
+    assert result.confidence >= LEXICAL_ONLY.threshold
 
 
 @pytest.mark.parametrize("question, entry_id", TYPOS.items())
@@ -118,13 +118,13 @@ def test_policy_questions_the_data_does_not_answer_get_no_answer(kb, question):
 
 def test_the_threshold_leaves_a_margin_on_both_sides(kb):
     # Guards the tuning: an edit to the data or the scoring that brings right and wrong answers
-    # close to ANSWER_THRESHOLD shows up here before it shows up in a conversation.
+    # close to LEXICAL_ONLY.threshold shows up here before it shows up in a conversation.
     def best_coverage(question):
         parsed, candidates = explain(question, knowledge_base=kb)
         return candidates[0].coverage if candidates and parsed.terms else 0.0
 
-    assert min(best_coverage(q) for q in [*REALISTIC_QUESTIONS, *TYPOS]) >= ANSWER_THRESHOLD + 0.1
-    assert max(best_coverage(q) for q in [*UNRELATED, *NOT_IN_THE_DATA]) <= ANSWER_THRESHOLD - 0.05
+    assert min(best_coverage(q) for q in [*REALISTIC_QUESTIONS, *TYPOS]) >= LEXICAL_ONLY.threshold + 0.1
+    assert max(best_coverage(q) for q in [*UNRELATED, *NOT_IN_THE_DATA]) <= LEXICAL_ONLY.threshold - 0.05
 
 
 @pytest.mark.parametrize("topic", ["shipping", "payment", "returns", "warranty"])

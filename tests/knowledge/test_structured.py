@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge import ANSWER_THRESHOLD, KnowledgeBaseError, answer, default_knowledge_base
+from knowledge import LEXICAL_ONLY, KnowledgeBaseError, answer, default_knowledge_base
 from knowledge.computed import business_days, money
 from knowledge.countries import COUNTRIES
 
@@ -35,7 +35,7 @@ def test_every_country_of_every_zone_is_answered_from_its_zone(kb, template):
             assert result.source_url == zone.source_url
             assert f"to {country.name} costs {money(standard.price, 'EUR')}" in result.text
             assert business_days(standard.business_days) in result.text
-            assert result.confidence >= ANSWER_THRESHOLD
+            assert result.confidence >= LEXICAL_ONLY.threshold
 
 
 def test_the_answer_follows_the_table_not_a_text(kb_copy):
@@ -76,10 +76,10 @@ def test_a_more_specific_entry_beats_the_country_table(kb):
 def test_a_country_outside_every_zone_gets_we_dont_ship_there(kb, question, name):
     result = answer(question, knowledge_base=kb)
     assert result is not None, question
-    assert result.text == (f"Sorry, we don't ship to {name} at the moment. We deliver to Germany, Austria, "
+    assert result.text == (f"No, we don't deliver to {name}. We deliver to: Germany, Austria, "
                            f"Belgium, France, Italy, the Netherlands, Spain, the United Kingdom and the United States.")
     assert result.source_url == shipping_entry(kb).source_url
-    assert result.confidence >= ANSWER_THRESHOLD
+    assert result.confidence >= LEXICAL_ONLY.threshold
 
 
 @pytest.mark.parametrize("value", ["UK", "GB", "United Kingdom", "great britain", ["UK"]])
@@ -152,7 +152,7 @@ def test_payment_methods_by_any_name(kb, question, method_id):
                                             ("cash on delivery possible?", "cash on delivery")])
 def test_a_method_we_dont_accept_is_a_grounded_no(kb, question, said):
     result = answer(question, knowledge_base=kb)
-    assert result.text.startswith(f"Sorry, we don't accept {said}. You can pay with PayPal, ")
+    assert result.text.startswith(f"No, we don't take {said}. You can pay with: PayPal, ")
     assert result.source_url == "https://shop.example/policies/payment#not-accepted"
 
 
@@ -161,9 +161,22 @@ def test_a_payment_method_entity(kb):
     assert result.text.startswith("Yes, you can pay with Google Pay.")
 
 
+@pytest.mark.parametrize("question, said", [
+    ("can I pay with a gift card", "gift cards or vouchers"), ("do you take cheques?", "cheques"),
+    ("is a Diners Club card accepted", "Diners Club cards"), ("can I pay in monthly instalments", "payment in "
+                                                                                                  "instalments"),
+])
+def test_well_known_methods_we_dont_take_are_listed_in_the_data(kb, question, said):
+    assert answer(question, knowledge_base=kb).text.startswith(f"No, we don't take {said}")
+
+
 def test_a_payment_method_we_know_nothing_about_gets_no_answer(kb):
-    assert answer("can I pay with a gift card", knowledge_base=kb) is None
     assert answer("can I pay with monopoly money", knowledge_base=kb) is None
+
+
+def test_asking_whether_we_sell_a_thing_is_not_asking_to_pay_with_it(kb):
+    assert answer("do you have gift cards", knowledge_base=kb) is None
+    assert answer("gift cards?", knowledge_base=kb).text.startswith("No, we don't take gift cards")
 
 
 # ---------------------------------------------------------------- loading once
