@@ -1,10 +1,16 @@
-"""The NLU's entities with a known format come from rules, not from DIET.
+"""The NLU's entities with a known format come from rules, not from DIET; DIET sees only their shape.
 
 DIET learns entities from the training examples and, for emails, order and phone numbers, case numbers and
 coupon codes, memorises the examples' values instead of their format. This extractor runs after DIET
 (config.yml): per message it drops what DIET extracted of those types, and anything of DIET's that overlaps
 a value the rules found (a phone number DIET read as a quantity), and adds the rules' entities, normalised
 (nlu_components/formats.py).
+
+FormatValueMasker runs right after the tokenizer, in training and in use: the tokens of each value with a
+known format are read by the featurizers as one stand-in value of that type ("name@example.com"), so the
+classifier learns "my email is <an email>" rather than the seed's addresses, and a customer at gmx.at or
+writing "100 234" is as clear to it as the examples were. The message text and the entities' spans are
+left as they are.
 """
 
 from __future__ import annotations
@@ -24,13 +30,14 @@ from rasa.shared.nlu.constants import (
     ENTITY_ATTRIBUTE_TYPE,
     ENTITY_ATTRIBUTE_VALUE,
     TEXT,
+    TEXT_TOKENS,
 )
+from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu_components.formats import DEFAULT_PHONE_REGION, Found, entities_in
+from nlu_components.formats import DEFAULT_PHONE_REGION, FORMAT_ENTITIES, Found, entities_in
 
-FORMAT_ENTITIES = frozenset({"email", "order_id", "phone", "case_number", "coupon_code"})
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
@@ -86,3 +93,49 @@ def _replaced(entity: Dict[Text, Any], found: List[Found]) -> bool:
 def _entity(found: Found) -> Dict[Text, Any]:
     return {ENTITY_ATTRIBUTE_TYPE: found.entity, ENTITY_ATTRIBUTE_VALUE: found.value,
             ENTITY_ATTRIBUTE_START: found.start, ENTITY_ATTRIBUTE_END: found.end, ENTITY_ATTRIBUTE_CONFIDENCE_TYPE: 1.0}
+
+
+# What the featurizers read for a value of each type: one ordinary value, so every value reads alike.
+STAND_INS = {"email": "name@example.com", "order_id": "100234", "phone": "+491701234567",
+             "case_number": "T-000123", "coupon_code": "SAVE10"}
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class FormatValueMasker(GraphComponent):
+    """Gives the featurizers one stand-in token for each value with a known format (see the module)."""
+
+    @classmethod
+    def required_components(cls) -> List[type]:
+        return [Tokenizer]
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> FormatValueMasker:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self.process(training_data.training_examples)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            tokens = message.get(TEXT_TOKENS)
+            if tokens and message.get(TEXT):
+                message.set(TEXT_TOKENS, masked(tokens, entities_in(message.get(TEXT))))
+        return messages
+
+
+def masked(tokens: List[Token], found: List[Found]) -> List[Token]:
+    """The tokens with those of each found value merged into one token that reads as its type's stand-in."""
+    out: List[Token] = []
+    for token in tokens:
+        value = next((f for f in found if token.start < f.end and f.start < token.end), None)
+        if value is None:
+            out.append(token)
+        elif out and out[-1].get("masks") == (value.start, value.end):
+            out[-1].end = token.end
+        else:
+            stand_in = STAND_INS[value.entity]
+            out.append(Token(stand_in, token.start, token.end, data={"masks": (value.start, value.end)},
+                             lemma=stand_in))
+    return out

@@ -25,6 +25,8 @@ import phonenumbers
 from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher, PhoneNumberType
 
 DEFAULT_PHONE_REGION = "DE"
+# The entity types these rules find (the NLU's FormatEntityExtractor replaces DIET's entities of them).
+FORMAT_ENTITIES = frozenset({"email", "order_id", "phone", "case_number", "coupon_code"})
 ORDER_DIGITS = (4, 10)  # the shop's order numbers (the forms always accepted 4 to 10 digits)
 
 

@@ -91,3 +91,18 @@ def test_the_component_alone_meets_the_issues_targets(outcomes):
     rates = {entity: correct[entity] / messages[entity] for entity in messages}
     assert set(rates) == set(benchmark.TARGETS)
     assert all(rates[entity] >= target for entity, target in benchmark.TARGETS.items()), rates
+
+
+def test_the_featurizers_read_each_format_value_as_one_stand_in_token():
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+
+    from nlu_components.format_entities import FormatValueMasker
+
+    text = "hi it's order 100 734 and my mail is Zofia.Kral@seznam.cz thanks"
+    message = Message(data={"text": text})
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process([message])
+    FormatValueMasker().process([message])
+    tokens = message.get("text_tokens")
+    assert [t.text for t in tokens] == ["hi", "it", "s", "order", "100234", "and", "my", "mail", "is",
+                                        "name@example.com", "thanks"]
+    assert text[tokens[4].start:tokens[4].end] == "100 734" and message.get("text") == text
