@@ -17,7 +17,7 @@ def parsed(text: str, name: str, confidence: float, ranking: list[tuple[str, flo
 
 def test_a_pair_becomes_the_first_request_and_the_second_waits():
     text = "where's order 100512 & can I return a glove"
-    (message,) = TwoRequests().process([parsed(text, "order_status+return_item", 0.81,
+    (message,) = TwoRequests(TwoRequests.get_default_config()).process([parsed(text, "order_status+return_item", 0.81,
                                                 [("order_status+return_item", 0.81), ("order_status", 0.12),
                                                  ("return_item", 0.05)])])
     assert message.get("intent") == {"name": "order_status", "confidence": 0.81}
@@ -31,12 +31,29 @@ def test_a_pair_becomes_the_first_request_and_the_second_waits():
 
 def test_a_single_request_is_left_alone():
     message = parsed("where's order 100512", "order_status", 0.9, [("order_status", 0.9), ("return_item", 0.1)])
-    TwoRequests().process([message])
+    TwoRequests(TwoRequests.get_default_config()).process([message])
     assert message.get("intent")["name"] == "order_status"
     assert [e["entity"] for e in message.get("entities")] == ["order_id"]
 
 
 def test_a_fallback_is_left_alone():
     message = parsed("blorp", "nlu_fallback", 0.4, [("order_status+return_item", 0.3)])
-    TwoRequests().process([message])
+    TwoRequests(TwoRequests.get_default_config()).process([message])
     assert message.get("intent")["name"] == "nlu_fallback"
+
+
+def test_a_policy_question_naming_an_order_is_about_that_order():
+    component = TwoRequests({"policy_intent": "shipping_info", "order_intents": ["order_status", "change_delivery"]})
+    message = parsed("could order 100512 come on friday instead", "shipping_info", 0.97,
+                     [("shipping_info", 0.97), ("shipping_info+change_delivery", 0.02), ("order_status", 0.01)])
+    component.process([message])
+    assert message.get("intent") == {"name": "change_delivery", "confidence": 0.97}
+
+
+def test_a_policy_question_without_an_order_number_stays_one():
+    component = TwoRequests({"policy_intent": "shipping_info", "order_intents": ["change_delivery"]})
+    message = parsed("can deliveries come on saturdays", "shipping_info", 0.97,
+                     [("shipping_info", 0.97), ("change_delivery", 0.03)])
+    message.set("entities", [], add_to_output=True)
+    component.process([message])
+    assert message.get("intent")["name"] == "shipping_info"
