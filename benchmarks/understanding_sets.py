@@ -34,7 +34,6 @@ import asyncio
 import collections
 import datetime as dt
 import functools
-import hashlib
 import json
 import logging
 import os
@@ -47,6 +46,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import yaml
+
+from benchmarks.entity_extraction import sha256  # one file hash for both benchmarks
 
 REPO = Path(__file__).resolve().parent.parent
 SETS = REPO / "tests" / "understanding"
@@ -141,14 +142,6 @@ def fallback_thresholds() -> tuple[float, float]:
 
 
 # ---------------------------------------------------------------- the model
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 class Parser:
     def __init__(self, agent, thresholds: tuple[float, float]):
